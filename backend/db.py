@@ -1,0 +1,90 @@
+"""Database wiring: the Tortoise configuration, start-up and shutdown.
+
+Hot-path SQL lives in the domain modules that own it (``domain/ledger.py``,
+``domain/days.py``); this module only knows how to reach the database and which
+dialect it speaks.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from backend.settings import Settings, get_settings
+
+MODELS_MODULE = "backend.domain.models"
+MIGRATIONS_MODULE = "backend.migrations"
+
+
+def _normalise_url(settings: Settings) -> str:
+    url = settings.database_url
+    if url.startswith("postgresql://"):
+        url = "postgres://" + url[len("postgresql://") :]
+    if url.startswith("postgres://") and "maxsize=" not in url:
+        url += ("&" if "?" in url else "?") + f"minsize=1&maxsize={settings.db_pool_size}"
+    if url.startswith("sqlite://"):
+        path = url[len("sqlite://") :]
+        if path not in (":memory:", "") and not path.startswith(":"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def tortoise_config(settings: Settings | None = None) -> dict[str, Any]:
+    settings = settings or get_settings()
+    return {
+        "connections": {"default": _normalise_url(settings)},
+        "apps": {
+            "models": {
+                "models": [MODELS_MODULE],
+                "default_connection": "default",
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# Read by the `tortoise` CLI (`tortoise makemigrations`) through pyproject.toml.
+TORTOISE_ORM = tortoise_config()
+
+
+async def init_db(settings: Settings | None = None) -> None:
+    await Tortoise.init(config=tortoise_config(settings))
+
+
+async def close_db() -> None:
+    await connections.close_all()
+
+
+async def run_migrations(settings: Settings | None = None) -> None:
+    """Apply every migration not yet applied (what `daybook migrate` does)."""
+    from tortoise.migrations.api import migrate
+
+    try:
+        await migrate(config=tortoise_config(settings))
+    finally:
+        await close_db()
+
+
+def connection() -> BaseDBAsyncClient:
+    return connections.get("default")
+
+
+def is_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
+    conn = conn or connection()
+    return conn.capabilities.dialect == "postgres"
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def dialect_sql(conn: BaseDBAsyncClient, sql: str) -> str:
+    """Write SQL once with PostgreSQL's ``$n`` placeholders; SQLite reads them as ``?n``."""
+    if is_postgres(conn):
+        return sql
+    return _PLACEHOLDER.sub(r"?\1", sql)

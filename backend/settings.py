@@ -1,0 +1,50 @@
+"""Configuration, read once from the environment.
+
+Nothing here is required: with no variables set Daybook runs on a SQLite file
+under ``var/`` with in-process events, which is all a single machine needs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    env: str
+    # Largest number of connections one worker keeps to PostgreSQL.
+    db_pool_size: int
+    # GraphQL abuse limits (see backend/api/schema.py).
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 5000
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def default_sqlite_url() -> str:
+    var = PROJECT_ROOT / "var"
+    return f"sqlite://{var / 'daybook.sqlite3'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings(
+        database_url=os.environ.get("DAYBOOK_DATABASE_URL") or default_sqlite_url(),
+        redis_url=os.environ.get("DAYBOOK_REDIS_URL") or None,
+        env=os.environ.get("DAYBOOK_ENV", "development"),
+        db_pool_size=int(os.environ.get("DAYBOOK_DB_POOL_SIZE", "20")),
+    )
