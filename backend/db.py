@@ -54,11 +54,13 @@ TORTOISE_ORM = tortoise_config()
 
 
 async def init_db(settings: Settings | None = None) -> None:
-    await Tortoise.init(config=tortoise_config(settings))
+    # Global fallback: uvicorn runs the lifespan in one task and requests in
+    # others; without it Tortoise's per-task context is invisible to requests.
+    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
 
 
 async def close_db() -> None:
-    await connections.close_all()
+    await Tortoise.close_connections()
 
 
 async def run_migrations(settings: Settings | None = None) -> None:

@@ -220,7 +220,8 @@ class IdempotencyRecord(Model):
     key = fields.CharField(max_length=200)
     operation = fields.CharField(max_length=64)
     request_hash = fields.CharField(max_length=64)
-    result = fields.JSONField(null=True)
+    # JSON text of what the first call returned (ids of the rows it made).
+    result = fields.TextField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:

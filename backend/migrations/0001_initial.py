@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('key', fields.CharField(max_length=200)),
                 ('operation', fields.CharField(max_length=64)),
                 ('request_hash', fields.CharField(max_length=64)),
-                ('result', fields.JSONField(null=True, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('result', fields.TextField(null=True)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'idempotency_records', 'app': 'models', 'unique_together': (('scope', 'key'),), 'pk_attr': 'id', 'table_description': 'What a mutation sent with an idempotency key did, so a retry can be answered alike.'},

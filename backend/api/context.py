@@ -1,0 +1,48 @@
+"""Per-request context: who is calling, and dataloaders that batch lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from backend.domain.access import Principal
+from backend.domain.models import Customer, Partner, Plan, Wallet
+
+
+def _by_id_loader(model: Any, column: str = "id") -> DataLoader:
+    async def load(keys: Sequence[int]) -> list[Any]:
+        rows = await model.filter(**{f"{column}__in": list(set(keys))})
+        found = {getattr(row, column): row for row in rows}
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    partner: DataLoader = field(default_factory=lambda: _by_id_loader(Partner))
+    customer: DataLoader = field(default_factory=lambda: _by_id_loader(Customer))
+    plan: DataLoader = field(default_factory=lambda: _by_id_loader(Plan))
+    wallet_by_customer: DataLoader = field(
+        default_factory=lambda: _by_id_loader(Wallet, "customer_id")
+    )
+
+
+@dataclass
+class Context:
+    principal: Principal
+    loaders: Loaders = field(default_factory=Loaders)
+    request: Any = None
+    response: Any = None
+
+
+def principal_of(info: Info) -> Principal:
+    return info.context.principal
+
+
+def loaders_of(info: Info) -> Loaders:
+    return info.context.loaders

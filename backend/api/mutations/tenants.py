@@ -1,0 +1,84 @@
+"""createPartner, createCustomer, setPartnerMarkup, createPlan."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from backend.api.context import principal_of
+from backend.api.errors import payload_or_user_errors
+from backend.api.payloads import CustomerPayload, PartnerPayload, PlanPayload
+from backend.api.scalars import DecimalString
+from backend.api.types import Customer, Partner, Plan
+from backend.domain import plans, tenants
+
+
+@strawberry.type
+class TenantMutations:
+    @strawberry.mutation(description="ADMIN: a new partner and its first PARTNER key (shown once).")
+    async def create_partner(
+        self,
+        info: Info,
+        name: str,
+        currency_code: str,
+        day_price: DecimalString,
+        trial_eligible: bool | None = None,
+    ) -> PartnerPayload:
+        async def build() -> PartnerPayload:
+            made = await tenants.create_partner(
+                principal_of(info),
+                name=name,
+                currency_code=currency_code,
+                day_price=day_price,
+                trial_eligible=trial_eligible,
+            )
+            return PartnerPayload(partner=Partner.from_instance(made.partner), api_key=made.key.secret)
+
+        return await payload_or_user_errors(PartnerPayload, build)
+
+    @strawberry.mutation(description="A new customer with its wallet and first CUSTOMER key.")
+    async def create_customer(
+        self, info: Info, partner_id: strawberry.ID, name: str, plan_id: strawberry.ID | None = None
+    ) -> CustomerPayload:
+        async def build() -> CustomerPayload:
+            made = await tenants.create_customer(
+                principal_of(info), partner_id=partner_id, name=name, plan_id=plan_id
+            )
+            return CustomerPayload(
+                customer=Customer.from_instance(made.customer), api_key=made.key.secret
+            )
+
+        return await payload_or_user_errors(CustomerPayload, build)
+
+    @strawberry.mutation
+    async def set_partner_markup(
+        self, info: Info, partner_id: strawberry.ID, percent: DecimalString
+    ) -> PartnerPayload:
+        async def build() -> PartnerPayload:
+            partner = await tenants.set_markup(
+                principal_of(info), partner_id=partner_id, percent=percent
+            )
+            return PartnerPayload(partner=Partner.from_instance(partner))
+
+        return await payload_or_user_errors(PartnerPayload, build)
+
+    @strawberry.mutation(description="ADMIN: a platform plan; PARTNER: a plan of its own.")
+    async def create_plan(
+        self,
+        info: Info,
+        name: str,
+        monthly_fee: DecimalString,
+        currency_code: str,
+        tax_rate_percent: DecimalString,
+    ) -> PlanPayload:
+        async def build() -> PlanPayload:
+            plan = await plans.create_plan(
+                principal_of(info),
+                name=name,
+                monthly_fee=monthly_fee,
+                currency_code=currency_code,
+                tax_rate_percent=tax_rate_percent,
+            )
+            return PlanPayload(plan=Plan.from_instance(plan))
+
+        return await payload_or_user_errors(PlanPayload, build)

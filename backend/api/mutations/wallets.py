@@ -1,0 +1,115 @@
+"""topUpWallet, adjustWallet, chargeIntegration, setCreditLimit, setLowBalanceThreshold."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from backend.api.context import principal_of
+from backend.api.errors import payload_or_user_errors
+from backend.api.payloads import WalletPayload
+from backend.api.scalars import DecimalString
+from backend.api.types import LedgerEntry, Wallet
+from backend.domain import wallets
+from backend.domain.wallets import WalletMovement
+
+
+def _movement_payload(movement: WalletMovement) -> WalletPayload:
+    return WalletPayload(
+        wallet=Wallet.from_instance(movement.wallet),
+        entry=LedgerEntry.from_instance(movement.entry, movement.wallet.currency_code),
+        replayed=movement.replayed,
+    )
+
+
+@strawberry.type
+class WalletMutations:
+    @strawberry.mutation
+    async def top_up_wallet(
+        self,
+        info: Info,
+        wallet_id: strawberry.ID,
+        amount: DecimalString,
+        comment: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> WalletPayload:
+        async def build() -> WalletPayload:
+            return _movement_payload(
+                await wallets.top_up(
+                    principal_of(info),
+                    wallet_id=wallet_id,
+                    amount=amount,
+                    comment=comment,
+                    idempotency_key=idempotency_key,
+                )
+            )
+
+        return await payload_or_user_errors(WalletPayload, build)
+
+    @strawberry.mutation
+    async def adjust_wallet(
+        self,
+        info: Info,
+        wallet_id: strawberry.ID,
+        amount: DecimalString,
+        comment: str,
+        idempotency_key: str | None = None,
+    ) -> WalletPayload:
+        async def build() -> WalletPayload:
+            return _movement_payload(
+                await wallets.adjust(
+                    principal_of(info),
+                    wallet_id=wallet_id,
+                    amount=amount,
+                    comment=comment,
+                    idempotency_key=idempotency_key,
+                )
+            )
+
+        return await payload_or_user_errors(WalletPayload, build)
+
+    @strawberry.mutation
+    async def charge_integration(
+        self,
+        info: Info,
+        wallet_id: strawberry.ID,
+        amount: DecimalString,
+        comment: str,
+        idempotency_key: str | None = None,
+    ) -> WalletPayload:
+        async def build() -> WalletPayload:
+            return _movement_payload(
+                await wallets.charge_integration(
+                    principal_of(info),
+                    wallet_id=wallet_id,
+                    amount=amount,
+                    comment=comment,
+                    idempotency_key=idempotency_key,
+                )
+            )
+
+        return await payload_or_user_errors(WalletPayload, build)
+
+    @strawberry.mutation
+    async def set_credit_limit(
+        self, info: Info, wallet_id: strawberry.ID, credit_limit: DecimalString
+    ) -> WalletPayload:
+        async def build() -> WalletPayload:
+            wallet = await wallets.set_credit_limit(
+                principal_of(info), wallet_id=wallet_id, credit_limit=credit_limit
+            )
+            return WalletPayload(wallet=Wallet.from_instance(wallet))
+
+        return await payload_or_user_errors(WalletPayload, build)
+
+    @strawberry.mutation
+    async def set_low_balance_threshold(
+        self, info: Info, wallet_id: strawberry.ID, threshold: DecimalString | None = None
+    ) -> WalletPayload:
+        async def build() -> WalletPayload:
+            wallet = await wallets.set_low_balance_threshold(
+                principal_of(info), wallet_id=wallet_id, threshold=threshold
+            )
+            return WalletPayload(wallet=Wallet.from_instance(wallet))
+
+        return await payload_or_user_errors(WalletPayload, build)

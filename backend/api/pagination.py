@@ -1,0 +1,94 @@
+"""Relay connections over Tortoise querysets, keyset-paginated by id."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from tortoise.queryset import QuerySet
+
+MAX_PAGE_SIZE = 200
+DEFAULT_PAGE_SIZE = 50
+
+NodeT = TypeVar("NodeT")
+ModelT = TypeVar("ModelT")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    node: NodeT
+    cursor: str
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    total_count: int
+
+
+def encode_cursor(row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{row_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind == "id" and value.isdigit():
+            return int(value)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise GraphQLError("Invalid cursor.", extensions={"code": "INVALID_ARGUMENT", "field": ["after"]})
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if not 1 <= first <= MAX_PAGE_SIZE:
+        raise GraphQLError(
+            f"first must be from 1 to {MAX_PAGE_SIZE}.",
+            extensions={"code": "INVALID_ARGUMENT", "field": ["first"]},
+        )
+    return first
+
+
+@dataclass(frozen=True)
+class Page(Generic[ModelT]):
+    rows: Sequence[ModelT]
+    has_next_page: bool
+    total_count: int
+
+
+async def fetch_page(
+    query: QuerySet, *, first: int | None, after: str | None, newest_first: bool
+) -> Page:
+    """One page of ``query`` ordered by id, after the cursor, plus the total count."""
+    size = page_size(first)
+    total = await query.count()
+    if after:
+        cursor_id = decode_cursor(after)
+        query = query.filter(id__lt=cursor_id) if newest_first else query.filter(id__gt=cursor_id)
+    rows = await query.order_by("-id" if newest_first else "id").limit(size + 1)
+    return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=total)
+
+
+def to_connection(page: Page, convert: Callable[[ModelT], NodeT]) -> Connection[NodeT]:
+    edges = [Edge(node=convert(row), cursor=encode_cursor(row.id)) for row in page.rows]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total_count,
+    )

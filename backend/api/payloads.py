@@ -1,0 +1,55 @@
+"""Mutation payloads: the result, or userErrors and nothing else."""
+
+from __future__ import annotations
+
+import strawberry
+
+from backend.api.errors import UserError
+from backend.api.types import Customer, DayEntry, LedgerEntry, Partner, Plan, Role, Wallet
+
+
+@strawberry.type
+class PartnerPayload:
+    partner: Partner | None = None
+    api_key: str | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CustomerPayload:
+    customer: Customer | None = None
+    api_key: str | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class WalletPayload:
+    wallet: Wallet | None = None
+    entry: LedgerEntry | None = None
+    replayed: bool = strawberry.field(
+        default=False,
+        description="True when an idempotency key matched an earlier call; nothing moved again.",
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DaysPayload:
+    partner: Partner | None = None
+    entry: DayEntry | None = None
+    replayed: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PlanPayload:
+    plan: Plan | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ApiKeyPayload:
+    api_key: str | None = None
+    key_prefix: str | None = None
+    role: Role | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

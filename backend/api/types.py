@@ -1,0 +1,274 @@
+"""GraphQL object types, kept apart from the ORM models.
+
+Each type is built with ``from_instance(model)``; related objects are loaded
+through the per-request dataloaders, and every list is a Relay connection.
+Tenant rules that concern *fields* (a customer must not list its siblings)
+live here; rules about *which object* an id may name live in
+``backend.domain.access``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from backend.api.context import loaders_of, principal_of
+from backend.api.errors import as_graphql_error
+from backend.api.pagination import Connection, fetch_page, to_connection
+from backend.api.scalars import DecimalString
+from backend.domain import models
+from backend.domain.errors import Forbidden
+from backend.domain.money import format_micros
+
+Role = strawberry.enum(models.Role)
+LedgerEntryKind = strawberry.enum(models.LedgerEntryKind)
+DayEntryKind = strawberry.enum(models.DayEntryKind)
+
+
+@strawberry.type
+class Money:
+    amount: DecimalString
+    currency_code: str
+
+    @classmethod
+    def of(cls, micros: int, currency_code: str) -> Money:
+        return cls(amount=DecimalString(format_micros(micros)), currency_code=currency_code)
+
+
+def _percent(micros: int) -> DecimalString:
+    return DecimalString(format_micros(micros))
+
+
+@strawberry.type
+class Plan:
+    id: strawberry.ID
+    name: str
+    monthly_fee: Money
+    tax_rate_percent: DecimalString
+    currency_code: str
+
+    @classmethod
+    def from_instance(cls, plan: models.Plan) -> Plan:
+        return cls(
+            id=strawberry.ID(str(plan.id)),
+            name=plan.name,
+            monthly_fee=Money.of(plan.monthly_fee_micros, plan.currency_code),
+            tax_rate_percent=_percent(plan.tax_rate_percent_micros),
+            currency_code=plan.currency_code,
+        )
+
+
+@strawberry.type
+class LedgerEntry:
+    id: strawberry.ID
+    kind: LedgerEntryKind
+    amount: Money
+    balance_after: Money
+    comment: str | None
+    reference: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_instance(cls, entry: models.LedgerEntry, currency_code: str) -> LedgerEntry:
+        return cls(
+            id=strawberry.ID(str(entry.id)),
+            kind=models.LedgerEntryKind(entry.kind),
+            amount=Money.of(entry.amount_micros, currency_code),
+            balance_after=Money.of(entry.balance_after_micros, currency_code),
+            comment=entry.comment,
+            reference=entry.reference,
+            created_at=entry.created_at,
+        )
+
+
+@strawberry.type
+class DayEntry:
+    id: strawberry.ID
+    kind: DayEntryKind
+    days: int
+    day_balance_after: int
+    comment: str
+    created_at: datetime
+
+    @classmethod
+    def from_instance(cls, entry: models.DayEntry) -> DayEntry:
+        return cls(
+            id=strawberry.ID(str(entry.id)),
+            kind=models.DayEntryKind(entry.kind),
+            days=entry.days,
+            day_balance_after=entry.day_balance_after,
+            comment=entry.comment,
+            created_at=entry.created_at,
+        )
+
+
+@strawberry.type
+class Wallet:
+    id: strawberry.ID
+    balance: Money
+    available: Money
+    credit_limit: Money
+    held: Money = strawberry.field(description="Money reserved by active broadcast holds.")
+    low_balance_threshold: Money | None
+    _model: strawberry.Private[models.Wallet]
+
+    @classmethod
+    def from_instance(cls, wallet: models.Wallet) -> Wallet:
+        currency = wallet.currency_code
+        threshold = wallet.low_balance_threshold_micros
+        return cls(
+            id=strawberry.ID(str(wallet.id)),
+            balance=Money.of(wallet.balance_micros, currency),
+            available=Money.of(wallet.available_micros, currency),
+            credit_limit=Money.of(wallet.credit_limit_micros, currency),
+            held=Money.of(wallet.held_micros, currency),
+            low_balance_threshold=None if threshold is None else Money.of(threshold, currency),
+            _model=wallet,
+        )
+
+    @strawberry.field
+    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("backend.api.types")]:
+        row = await loaders_of(info).customer.load(self._model.customer_id)
+        return Customer.from_instance(row)
+
+    @strawberry.field
+    async def entries(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        kind: LedgerEntryKind | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Connection[LedgerEntry]:
+        """The wallet's ledger, newest first; ``since`` inclusive, ``until`` exclusive."""
+        query = models.LedgerEntry.filter(wallet_id=self._model.id)
+        if kind is not None:
+            query = query.filter(kind=kind)
+        if since is not None:
+            query = query.filter(created_at__gte=since)
+        if until is not None:
+            query = query.filter(created_at__lt=until)
+        page = await fetch_page(query, first=first, after=after, newest_first=True)
+        currency = self._model.currency_code
+        return to_connection(page, lambda e: LedgerEntry.from_instance(e, currency))
+
+
+@strawberry.type
+class Customer:
+    id: strawberry.ID
+    name: str
+    suspended: bool
+    created_at: datetime
+    _model: strawberry.Private[models.Customer]
+
+    @classmethod
+    def from_instance(cls, customer: models.Customer) -> Customer:
+        return cls(
+            id=strawberry.ID(str(customer.id)),
+            name=customer.name,
+            suspended=customer.suspended,
+            created_at=customer.created_at,
+            _model=customer,
+        )
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Annotated[Partner, strawberry.lazy("backend.api.types")]:
+        row = await loaders_of(info).partner.load(self._model.partner_id)
+        return Partner.from_instance(row)
+
+    @strawberry.field
+    async def wallet(self, info: Info) -> Wallet:
+        row = await loaders_of(info).wallet_by_customer.load(self._model.id)
+        return Wallet.from_instance(row)
+
+    @strawberry.field
+    async def plan(self, info: Info) -> Plan | None:
+        if self._model.plan_id is None:
+            return None
+        return Plan.from_instance(await loaders_of(info).plan.load(self._model.plan_id))
+
+
+@strawberry.type
+class Partner:
+    id: strawberry.ID
+    name: str
+    currency_code: str
+    day_balance: int
+    day_price: Money
+    low_days_threshold: int | None
+    trial_eligible: bool
+    markup_percent: DecimalString
+    created_at: datetime
+    _model: strawberry.Private[models.Partner]
+
+    @classmethod
+    def from_instance(cls, partner: models.Partner) -> Partner:
+        return cls(
+            id=strawberry.ID(str(partner.id)),
+            name=partner.name,
+            currency_code=partner.currency_code,
+            day_balance=partner.day_balance,
+            day_price=Money.of(partner.day_price_micros, partner.currency_code),
+            low_days_threshold=partner.low_days_threshold,
+            trial_eligible=partner.trial_eligible,
+            markup_percent=_percent(partner.markup_percent_micros),
+            created_at=partner.created_at,
+            _model=partner,
+        )
+
+    @strawberry.field
+    async def customers(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Customer]:
+        query = models.Customer.filter(partner_id=self._model.id)
+        principal = principal_of(info)
+        if principal.role == models.Role.CUSTOMER:
+            # A customer may see its partner, never its partner's other customers.
+            query = query.filter(id=principal.customer_id)
+        page = await fetch_page(query, first=first, after=after, newest_first=False)
+        return to_connection(page, Customer.from_instance)
+
+    @strawberry.field(description="The billing history of the day balance, newest first.")
+    async def day_entries(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        kind: DayEntryKind | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Connection[DayEntry]:
+        if principal_of(info).role == models.Role.CUSTOMER:
+            raise as_graphql_error(Forbidden("A customer cannot read its partner's day history."))
+        query = models.DayEntry.filter(partner_id=self._model.id)
+        if kind is not None:
+            query = query.filter(kind=kind)
+        if since is not None:
+            query = query.filter(created_at__gte=since)
+        if until is not None:
+            query = query.filter(created_at__lt=until)
+        page = await fetch_page(query, first=first, after=after, newest_first=True)
+        return to_connection(page, DayEntry.from_instance)
+
+
+@strawberry.type
+class Viewer:
+    role: Role
+    _partner_id: strawberry.Private[int | None]
+    _customer_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Partner | None:
+        if self._partner_id is None:
+            return None
+        return Partner.from_instance(await loaders_of(info).partner.load(self._partner_id))
+
+    @strawberry.field
+    async def customer(self, info: Info) -> Customer | None:
+        if self._customer_id is None:
+            return None
+        return Customer.from_instance(await loaders_of(info).customer.load(self._customer_id))

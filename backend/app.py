@@ -1,0 +1,156 @@
+"""The Starlette application: GraphQL, health, metrics.
+
+Authentication happens here, before GraphQL: a request without a valid key is
+answered 401 with a JSON error and never reaches a resolver.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from backend.api.context import Context
+from backend.api.schema import build_schema
+from backend.db import close_db, connection, init_db
+from backend.domain import api_keys
+from backend.domain.access import Principal
+from backend.domain.errors import Unauthenticated
+from backend.settings import Settings, get_settings
+
+REQUESTS = Counter(
+    "daybook_http_requests_total", "HTTP requests served", ["route", "method", "status"]
+)
+LATENCY = Histogram("daybook_http_request_seconds", "HTTP request latency", ["route"])
+
+PRINCIPAL_KEY = "daybook.principal"
+
+
+class DaybookGraphQL(GraphQL):
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(principal=request.scope[PRINCIPAL_KEY], request=request, response=response)
+
+
+def _unauthorized(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="daybook"'},
+    )
+
+
+class Authenticated:
+    """Resolve ``Authorization: Bearer`` to a Principal, or answer 401.
+
+    GET requests without a key are let through only to serve the GraphiQL page
+    (outside production); the query they may carry still needs a key.
+    """
+
+    def __init__(self, app: ASGIApp, *, allow_ide: bool) -> None:
+        self.app = app
+        self.allow_ide = allow_ide
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        authorization = request.headers.get("authorization")
+        if (
+            self.allow_ide
+            and request.method == "GET"
+            and not authorization
+            and "query" not in request.query_params
+            and "text/html" in request.headers.get("accept", "")
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            principal: Principal = await api_keys.authenticate(authorization)
+        except Unauthenticated as error:
+            await _unauthorized(error.message)(scope, receive, send)
+            return
+        scope[PRINCIPAL_KEY] = principal
+        await self.app(scope, receive, send)
+
+
+class Metrics:
+    """Count and time every HTTP request by route (cheap; no per-id labels)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def capture(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send=capture)
+        finally:
+            route = scope["path"] if scope["path"] in ("/graphql", "/healthz", "/metrics") else "other"
+            REQUESTS.labels(route, scope["method"], str(status["code"])).inc()
+            LATENCY.labels(route).observe(time.perf_counter() - started)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    try:
+        await connection().execute_query("SELECT 1")
+    except Exception as error:  # any failure to reach the database is "unhealthy"
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "error": type(error).__name__},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
+    """The ASGI app. ``manage_db=False`` leaves Tortoise to the caller (tests)."""
+    settings = settings or get_settings()
+    graphql = DaybookGraphQL(
+        build_schema(settings),
+        graphql_ide=None if settings.production else "graphiql",
+        allow_queries_via_get=False,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if manage_db:
+            await init_db(settings)
+        try:
+            yield
+        finally:
+            if manage_db:
+                await close_db()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", Authenticated(graphql, allow_ide=not settings.production),
+                  methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/metrics", metrics),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(Metrics)
+    return app

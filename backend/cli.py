@@ -1,0 +1,89 @@
+"""The ``daybook`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import click
+
+from backend.db import close_db, init_db, run_migrations
+from backend.settings import get_settings
+
+
+def _with_db(body: Callable[[], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        await init_db()
+        try:
+            return await body()
+        finally:
+            await close_db()
+
+    return asyncio.run(run())
+
+
+@click.group()
+def main() -> None:
+    """Daybook: prepaid billing core for WhatsApp Business API platforms."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the API (GraphQL, health, metrics) with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "backend.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@main.command()
+def migrate() -> None:
+    """Create or update the database schema."""
+    asyncio.run(run_migrations())
+    click.echo(f"migrated {get_settings().database_url.split('@')[-1]}")
+
+
+@main.command("create-admin-key")
+def create_admin_key() -> None:
+    """Make a new ADMIN API key and print it (alone, on the last line)."""
+    from backend.domain import api_keys
+    from backend.domain.models import Role
+
+    issued = _with_db(lambda: api_keys.issue(Role.ADMIN))
+    click.echo("New ADMIN key (shown once; only its hash is stored):")
+    click.echo(issued.secret)
+
+
+@main.command("seed-demo")
+def seed_demo() -> None:
+    """Create a demo partner with customers and money (once), and print a fresh key for it."""
+    from backend.seed import seed
+
+    summary = _with_db(seed)
+    click.echo(summary)
+
+
+@main.command()
+def verify() -> None:
+    """Check the ledger invariants; exit 1 on any breach."""
+    from backend.domain.verify import find_breaches
+
+    breaches = _with_db(find_breaches)
+    for breach in breaches:
+        click.echo(str(breach), err=True)
+    if breaches:
+        click.echo(f"{len(breaches)} breach(es) of the ledger invariants", err=True)
+        sys.exit(1)
+    click.echo("ledger invariants hold")

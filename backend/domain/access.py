@@ -1,0 +1,105 @@
+"""Who is calling, and which rows they may see (tenant isolation).
+
+Every lookup of a tenant's object by id goes through here. Another tenant's
+object raises ``NotFound`` exactly like a missing one, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.domain.errors import Forbidden, NotFound
+from backend.domain.models import Customer, Partner, Role, Wallet
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    key_id: int | None = None
+    partner_id: int | None = None
+    customer_id: int | None = None
+
+    @property
+    def idempotency_scope(self) -> str:
+        """Idempotency keys are per caller: per API key, or one scope for internal callers."""
+        return f"key:{self.key_id}" if self.key_id is not None else f"system:{self.role}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+SYSTEM = Principal(role=Role.ADMIN)
+
+
+def parse_id(value: str | int | None, *, field: str) -> int:
+    """Our ids are positive integers; anything else names nothing."""
+    if isinstance(value, int):
+        number = value
+    else:
+        text = (value or "").strip()
+        if not text.isdigit() or len(text) > 18:
+            raise NotFound(f"No such {field.removesuffix('Id') or 'object'}.", field=field)
+        number = int(text)
+    if number <= 0:
+        raise NotFound(f"No such {field.removesuffix('Id')}.", field=field)
+    return number
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        allowed = " or ".join(r.value for r in roles)
+        raise Forbidden(f"Only a {allowed} key may do this.")
+
+
+def can_see_partner(principal: Principal, partner_id: int) -> bool:
+    return principal.is_admin or principal.partner_id == partner_id
+
+
+def can_see_customer(principal: Principal, customer: Customer) -> bool:
+    if principal.is_admin:
+        return True
+    if principal.role == Role.PARTNER:
+        return customer.partner_id == principal.partner_id
+    return customer.id == principal.customer_id
+
+
+async def get_partner(principal: Principal, partner_id: str | int, field: str = "partnerId") -> Partner:
+    pid = parse_id(partner_id, field=field)
+    if not can_see_partner(principal, pid):
+        raise NotFound("No such partner.", field=field)
+    partner = await Partner.get_or_none(id=pid)
+    if partner is None:
+        raise NotFound("No such partner.", field=field)
+    return partner
+
+
+async def get_customer(
+    principal: Principal, customer_id: str | int, field: str = "customerId"
+) -> Customer:
+    cid = parse_id(customer_id, field=field)
+    customer = await Customer.get_or_none(id=cid)
+    if customer is None or not can_see_customer(principal, customer):
+        raise NotFound("No such customer.", field=field)
+    return customer
+
+
+async def get_wallet(principal: Principal, wallet_id: str | int, field: str = "walletId") -> Wallet:
+    wid = parse_id(wallet_id, field=field)
+    wallet = await Wallet.get_or_none(id=wid).select_related("customer")
+    if wallet is None or not can_see_customer(principal, wallet.customer):
+        raise NotFound("No such wallet.", field=field)
+    return wallet
+
+
+async def get_wallet_to_manage(
+    principal: Principal, wallet_id: str | int, field: str = "walletId"
+) -> Wallet:
+    """A wallet the caller may move money on: ADMIN, or the PARTNER that owns its customer.
+
+    A CUSTOMER key that names its own wallet is told FORBIDDEN (it may see it,
+    not credit it); any other wallet is NOT_FOUND.
+    """
+    wallet = await get_wallet(principal, wallet_id, field)
+    require_role(principal, Role.ADMIN, Role.PARTNER)
+    return wallet

@@ -1,0 +1,125 @@
+"""API keys: made, shown once, stored hashed, checked on every request, revocable.
+
+A key reads ``dbk_<12 chars>_<43 chars>``. The first part (the *prefix*) is
+stored in clear to find the row and to name the key when revoking it; only the
+SHA-256 of the whole key is kept, compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from backend.domain import access
+from backend.domain.access import Principal
+from backend.domain.clock import clock
+from backend.domain.errors import Forbidden, InvalidArgument, NotFound, Unauthenticated
+from backend.domain.models import ApiKey, Customer, Role
+
+_KEY_SHAPE = re.compile(r"^(dbk_[a-z0-9]{12})_[A-Za-z0-9_-]{43}$")
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key just made: the only moment its secret exists outside the caller's hands."""
+
+    secret: str
+    record: ApiKey
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _new_secret() -> tuple[str, str]:
+    prefix = "dbk_" + "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12))
+    return prefix, f"{prefix}_{secrets.token_urlsafe(32)}"
+
+
+async def issue(role: Role, partner_id: int | None = None, customer_id: int | None = None) -> IssuedKey:
+    """Make a key for a tenant (no permission check: callers decide who may)."""
+    prefix, secret = _new_secret()
+    record = await ApiKey.create(
+        prefix=prefix,
+        key_hash=_hash(secret),
+        role=role,
+        partner_id=partner_id,
+        customer_id=customer_id,
+        created_at=clock.now(),
+    )
+    return IssuedKey(secret=secret, record=record)
+
+
+async def authenticate(authorization: str | None) -> Principal:
+    """``Authorization: Bearer <key>`` -> the caller, or ``Unauthenticated``."""
+    if not authorization:
+        raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
+    scheme, _, secret = authorization.strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
+    match = _KEY_SHAPE.match(secret)
+    if match is None:
+        raise Unauthenticated("That is not a Daybook API key.")
+    record = await ApiKey.get_or_none(prefix=match.group(1))
+    if record is None or not hmac.compare_digest(record.key_hash, _hash(secret)):
+        raise Unauthenticated("Unknown API key.")
+    if record.revoked_at is not None:
+        raise Unauthenticated("This API key has been revoked.")
+    return Principal(
+        role=Role(record.role),
+        key_id=record.id,
+        partner_id=record.partner_id,
+        customer_id=record.customer_id,
+    )
+
+
+async def create_for(
+    principal: Principal,
+    role: Role,
+    partner_id: str | None = None,
+    customer_id: str | None = None,
+) -> IssuedKey:
+    """``createApiKey``: a caller may mint keys for itself or for tenants below it."""
+    if role == Role.ADMIN:
+        access.require_role(principal, Role.ADMIN)
+        if partner_id or customer_id:
+            raise InvalidArgument("An ADMIN key belongs to no partner or customer.")
+        return await issue(Role.ADMIN)
+    if role == Role.PARTNER:
+        access.require_role(principal, Role.ADMIN, Role.PARTNER)
+        if not partner_id or customer_id:
+            raise InvalidArgument("A PARTNER key needs partnerId and no customerId.", field="partnerId")
+        partner = await access.get_partner(principal, partner_id)
+        return await issue(Role.PARTNER, partner_id=partner.id)
+    if not customer_id:
+        raise InvalidArgument("A CUSTOMER key needs customerId.", field="customerId")
+    customer: Customer = await access.get_customer(principal, customer_id)
+    if partner_id and access.parse_id(partner_id, field="partnerId") != customer.partner_id:
+        raise InvalidArgument("That customer belongs to another partner.", field="partnerId")
+    return await issue(Role.CUSTOMER, partner_id=customer.partner_id, customer_id=customer.id)
+
+
+async def revoke(principal: Principal, prefix: str) -> ApiKey:
+    """``revokeApiKey``: revoke a key the caller could have minted (or its own)."""
+    record = await ApiKey.get_or_none(prefix=(prefix or "").strip())
+    if record is None or not _may_manage(principal, record):
+        raise NotFound("No such API key.", field="keyPrefix")
+    if record.role == Role.ADMIN and not principal.is_admin:
+        raise Forbidden("Only an ADMIN key may revoke an ADMIN key.")
+    if record.revoked_at is None:
+        # Revocation is a one-way switch; a second call changes nothing.
+        await ApiKey.filter(id=record.id, revoked_at=None).update(revoked_at=clock.now())
+        await record.refresh_from_db()
+    return record
+
+
+def _may_manage(principal: Principal, record: ApiKey) -> bool:
+    if principal.is_admin:
+        return True
+    if principal.role == Role.PARTNER:
+        return record.partner_id == principal.partner_id
+    return record.customer_id == principal.customer_id

@@ -1,0 +1,70 @@
+"""The error hierarchy every domain rule raises, designed up front.
+
+Each error carries a stable ``code`` (part of the public contract, shown to
+integrators as ``userErrors[].code``), a human message, and optionally the
+input ``field`` path it concerns. The API layer turns any ``DomainError`` into
+a userError; anything else is a bug and is reported as an internal error.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code: str = "ERROR"
+
+    def __init__(self, message: str, *, field: list[str] | str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if isinstance(field, str):
+            field = [field]
+        self.field = field
+
+
+class NotFound(DomainError):
+    """Missing, or belonging to another tenant: the two are told apart to nobody."""
+
+    code = "NOT_FOUND"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+
+class InvalidArgument(DomainError):
+    code = "INVALID_ARGUMENT"
+
+
+class InvalidAmount(InvalidArgument):
+    code = "INVALID_AMOUNT"
+
+
+class InvalidDays(InvalidArgument):
+    code = "INVALID_DAYS"
+
+
+class InvalidComment(InvalidArgument):
+    code = "INVALID_COMMENT"
+
+
+class InvalidCurrency(InvalidArgument):
+    code = "INVALID_CURRENCY"
+
+
+class CurrencyMismatch(InvalidArgument):
+    code = "CURRENCY_MISMATCH"
+
+
+class InsufficientFunds(DomainError):
+    code = "INSUFFICIENT_FUNDS"
+
+
+class InsufficientDays(DomainError):
+    code = "INSUFFICIENT_DAYS"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"

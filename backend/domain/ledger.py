@@ -1,0 +1,173 @@
+"""The money ledger: the one module that writes wallet balances (design rule 1).
+
+Every movement is one conditional UPDATE of the wallet row plus one INSERT of
+the entry, inside the caller's transaction. The condition in the UPDATE is the
+whole overdraft check: PostgreSQL re-evaluates it on the latest row version
+after waiting for the row lock, so two concurrent debits can never both pass a
+check only one could afford (rule 4). On PostgreSQL the two steps are one
+statement (a data-modifying CTE), one round trip; SQLite runs them as two
+statements inside its single-writer transaction.
+
+Callers: ``backend.domain.wallets`` (and, later, charging, holds, invoices).
+Nothing else writes ``wallets.balance_micros`` or ``ledger_entries``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from backend.db import dialect_sql, is_postgres
+from backend.domain.clock import clock
+from backend.domain.errors import InsufficientFunds, InvalidAmount, NotFound
+from backend.domain.models import LedgerEntry, LedgerEntryKind
+from backend.domain.money import MAX_BALANCE_MICROS, format_micros
+
+
+class FundsPolicy:
+    """What a debit must respect."""
+
+    # Refuse unless ``available`` (balance - held + credit limit) covers it.
+    REQUIRE_AVAILABLE = "require_available"
+    # Post anyway: the money was already spent (a delivered conversation).
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True)
+class Movement:
+    entry: LedgerEntry
+    balance_before_micros: int
+
+    @property
+    def balance_after_micros(self) -> int:
+        return self.entry.balance_after_micros
+
+
+# The guard each kind of movement puts in its UPDATE's WHERE clause; $2 is
+# the signed amount and $3 the largest balance allowed, in both statements.
+_GUARD_CREDIT = "balance_micros + $2 <= $3"
+_GUARD_DEBIT_AVAILABLE = (
+    "balance_micros + $2 - held_micros + credit_limit_micros >= 0 AND balance_micros + $2 >= -$3"
+)
+_GUARD_DEBIT_ALWAYS = "balance_micros + $2 >= -$3"
+
+_POSTGRES_MOVE = """
+WITH moved AS (
+    UPDATE wallets SET balance_micros = balance_micros + $2::bigint
+    WHERE id = $1 AND {guard}
+    RETURNING id, balance_micros
+)
+INSERT INTO ledger_entries
+    (wallet_id, kind, amount_micros, balance_after_micros, comment, reference, created_at)
+SELECT id, $4::varchar, $2::bigint, balance_micros, $5::varchar, $6::varchar, $7::timestamptz
+FROM moved
+RETURNING id, balance_after_micros
+"""
+
+_SQLITE_UPDATE = """
+UPDATE wallets SET balance_micros = balance_micros + $2
+WHERE id = $1 AND {guard}
+RETURNING balance_micros
+"""
+
+_SQLITE_INSERT = """
+INSERT INTO ledger_entries
+    (wallet_id, kind, amount_micros, balance_after_micros, comment, reference, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING id
+"""
+
+
+def _guard(amount_micros: int, policy: str) -> str:
+    if amount_micros > 0:
+        return _GUARD_CREDIT
+    if policy == FundsPolicy.REQUIRE_AVAILABLE:
+        return _GUARD_DEBIT_AVAILABLE
+    return _GUARD_DEBIT_ALWAYS
+
+
+def db_datetime(conn: BaseDBAsyncClient, at: datetime) -> datetime | str:
+    """A timestamp as the driver wants it: asyncpg takes aware datetimes, SQLite text."""
+    if is_postgres(conn):
+        return at
+    return at.isoformat(sep=" ")
+
+
+async def post(
+    conn: BaseDBAsyncClient,
+    *,
+    wallet_id: int,
+    amount_micros: int,
+    kind: LedgerEntryKind,
+    policy: str = FundsPolicy.REQUIRE_AVAILABLE,
+    comment: str | None = None,
+    reference: str | None = None,
+) -> Movement:
+    """Move ``amount_micros`` (signed) on a wallet and append its entry, or raise.
+
+    Must run inside a transaction opened by the caller (``conn``): the movement
+    and whatever else the caller writes commit or roll back together.
+    """
+    if amount_micros == 0:
+        raise InvalidAmount("A ledger movement must not be zero.")
+    now = clock.now()
+    guard = _guard(amount_micros, policy)
+    if is_postgres(conn):
+        sql = _POSTGRES_MOVE.format(guard=guard)
+        params = [wallet_id, amount_micros, MAX_BALANCE_MICROS, kind.value, comment, reference, now]
+        _, rows = await conn.execute_query(sql, params)
+        if rows:
+            entry_id, balance_after = rows[0]["id"], rows[0]["balance_after_micros"]
+        else:
+            balance_after = None
+    else:
+        sql = dialect_sql(conn, _SQLITE_UPDATE.format(guard=guard))
+        _, rows = await conn.execute_query(sql, [wallet_id, amount_micros, MAX_BALANCE_MICROS])
+        balance_after = rows[0]["balance_micros"] if rows else None
+        if balance_after is not None:
+            _, inserted = await conn.execute_query(
+                dialect_sql(conn, _SQLITE_INSERT),
+                [wallet_id, kind.value, amount_micros, balance_after, comment, reference,
+                 db_datetime(conn, now)],
+            )
+            entry_id = inserted[0]["id"]
+    if balance_after is None:
+        await _explain_refusal(conn, wallet_id, amount_micros)
+    entry = LedgerEntry(
+        id=entry_id,
+        wallet_id=wallet_id,
+        kind=kind,
+        amount_micros=amount_micros,
+        balance_after_micros=balance_after,
+        comment=comment,
+        reference=reference,
+        created_at=now,
+    )
+    entry._saved_in_db = True
+    return Movement(entry=entry, balance_before_micros=balance_after - amount_micros)
+
+
+async def _explain_refusal(conn: BaseDBAsyncClient, wallet_id: int, amount_micros: int) -> None:
+    _, rows = await conn.execute_query(
+        dialect_sql(
+            conn,
+            "SELECT balance_micros, held_micros, credit_limit_micros FROM wallets WHERE id = $1",
+        ),
+        [wallet_id],
+    )
+    if not rows:
+        raise NotFound("No such wallet.", field="walletId")
+    row = rows[0]
+    if amount_micros > 0:
+        raise InvalidAmount(
+            "This credit would take the balance past the largest balance a wallet may hold.",
+            field="amount",
+        )
+    available = row["balance_micros"] - row["held_micros"] + row["credit_limit_micros"]
+    raise InsufficientFunds(
+        f"Available funds are {format_micros(available)}; "
+        f"{format_micros(-amount_micros)} was asked.",
+        field="amount",
+    )

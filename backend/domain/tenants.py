@@ -1,0 +1,104 @@
+"""Partners and customers: creating tenants and changing their settings.
+
+A customer is always created with its wallet, in one transaction. Money and
+days never move here; see ``wallets`` and ``partners_days``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tortoise.transactions import in_transaction
+
+from backend.domain import access, api_keys, validation
+from backend.domain.access import Principal
+from backend.domain.api_keys import IssuedKey
+from backend.domain.clock import clock
+from backend.domain.errors import CurrencyMismatch, NotFound
+from backend.domain.models import Customer, Partner, Plan, Role, Wallet
+from backend.domain.money import parse_amount, parse_percent
+
+MAX_DAY_PRICE_MICROS = 1_000_000 * 1_000_000
+MAX_MARKUP_PERCENT = Decimal(1000)
+
+
+@dataclass(frozen=True)
+class NewPartner:
+    partner: Partner
+    key: IssuedKey
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    customer: Customer
+    wallet: Wallet
+    key: IssuedKey
+
+
+async def create_partner(
+    principal: Principal,
+    *,
+    name: str,
+    currency_code: str,
+    day_price: str,
+    trial_eligible: bool | None = None,
+) -> NewPartner:
+    access.require_role(principal, Role.ADMIN)
+    clean_name = validation.name(name)
+    currency = validation.currency_code(currency_code)
+    day_price_micros = parse_amount(
+        day_price, field="dayPrice", allow_zero=True, max_micros=MAX_DAY_PRICE_MICROS
+    )
+    async with in_transaction():
+        partner = await Partner.create(
+            name=clean_name,
+            currency_code=currency,
+            day_price_micros=day_price_micros,
+            trial_eligible=bool(trial_eligible),
+            created_at=clock.now(),
+        )
+        key = await api_keys.issue(Role.PARTNER, partner_id=partner.id)
+    return NewPartner(partner=partner, key=key)
+
+
+async def create_customer(
+    principal: Principal, *, partner_id: str, name: str, plan_id: str | None = None
+) -> NewCustomer:
+    access.require_role(principal, Role.ADMIN, Role.PARTNER)
+    partner = await access.get_partner(principal, partner_id)
+    clean_name = validation.name(name)
+    plan = await plan_for_partner(partner, plan_id) if plan_id else None
+    async with in_transaction():
+        customer = await Customer.create(
+            partner_id=partner.id, name=clean_name, plan=plan, created_at=clock.now()
+        )
+        wallet = await Wallet.create(
+            customer_id=customer.id, currency_code=partner.currency_code, created_at=clock.now()
+        )
+        key = await api_keys.issue(Role.CUSTOMER, partner_id=partner.id, customer_id=customer.id)
+    return NewCustomer(customer=customer, wallet=wallet, key=key)
+
+
+async def plan_for_partner(partner: Partner, plan_id: str, field: str = "planId") -> Plan:
+    """A plan the partner may put its customers on: a platform plan or its own."""
+    pid = access.parse_id(plan_id, field=field)
+    plan = await Plan.get_or_none(id=pid)
+    if plan is None or plan.partner_id not in (None, partner.id):
+        raise NotFound("No such plan.", field=field)
+    if plan.currency_code != partner.currency_code:
+        raise CurrencyMismatch(
+            f"The plan is billed in {plan.currency_code}; the partner bills in "
+            f"{partner.currency_code}.",
+            field=field,
+        )
+    return plan
+
+
+async def set_markup(principal: Principal, *, partner_id: str, percent: str) -> Partner:
+    """The partner's markup on conversation rates: its own margin, so it may set it itself."""
+    access.require_role(principal, Role.ADMIN, Role.PARTNER)
+    partner = await access.get_partner(principal, partner_id)
+    partner.markup_percent_micros = parse_percent(percent, field="percent", maximum=MAX_MARKUP_PERCENT)
+    await partner.save(update_fields=["markup_percent_micros"])
+    return partner

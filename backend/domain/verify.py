@@ -1,0 +1,64 @@
+"""Ledger invariants, checked against the database (``daybook verify``, and every concurrency test).
+
+Each check is one SQL query that returns the rows in breach, so it runs the
+same on SQLite and PostgreSQL and scales to large ledgers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.db import connection
+
+CHECKS: dict[str, str] = {
+    "wallet balance != sum of its entries": """
+        SELECT w.id AS id, w.balance_micros AS stored, COALESCE(SUM(e.amount_micros), 0) AS computed
+        FROM wallets w LEFT JOIN ledger_entries e ON e.wallet_id = w.id
+        GROUP BY w.id, w.balance_micros
+        HAVING w.balance_micros <> COALESCE(SUM(e.amount_micros), 0)
+    """,
+    "ledger entry balance_after != running sum": """
+        SELECT id, balance_after_micros AS stored, running AS computed FROM (
+            SELECT id, balance_after_micros,
+                   SUM(amount_micros) OVER (PARTITION BY wallet_id ORDER BY id) AS running
+            FROM ledger_entries
+        ) t WHERE balance_after_micros <> running
+    """,
+    "partner day balance != sum of its day entries": """
+        SELECT p.id AS id, p.day_balance AS stored, COALESCE(SUM(e.days), 0) AS computed
+        FROM partners p LEFT JOIN day_entries e ON e.partner_id = p.id
+        GROUP BY p.id, p.day_balance
+        HAVING p.day_balance <> COALESCE(SUM(e.days), 0)
+    """,
+    "day entry day_balance_after != running sum": """
+        SELECT id, day_balance_after AS stored, running AS computed FROM (
+            SELECT id, day_balance_after,
+                   SUM(days) OVER (PARTITION BY partner_id ORDER BY id) AS running
+            FROM day_entries
+        ) t WHERE day_balance_after <> running
+    """,
+    "negative day balance": "SELECT id, day_balance AS stored, 0 AS computed FROM partners WHERE day_balance < 0",
+    "negative holds": "SELECT id, held_micros AS stored, 0 AS computed FROM wallets WHERE held_micros < 0",
+}
+
+
+@dataclass(frozen=True)
+class Breach:
+    check: str
+    row_id: int
+    stored: int
+    computed: int
+
+    def __str__(self) -> str:
+        return f"{self.check}: id={self.row_id} stored={self.stored} computed={self.computed}"
+
+
+async def find_breaches() -> list[Breach]:
+    conn = connection()
+    breaches: list[Breach] = []
+    for name, sql in CHECKS.items():
+        _, rows = await conn.execute_query(sql)
+        breaches.extend(
+            Breach(name, int(row["id"]), int(row["stored"]), int(row["computed"])) for row in rows
+        )
+    return breaches

@@ -1,0 +1,151 @@
+"""Customer wallets: top-ups, corrections, integration charges and wallet settings.
+
+Every movement goes through ``ledger.post`` inside ``idempotency.run_once``,
+so a retried call with the same key is answered with the first movement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from backend.domain import access, idempotency, ledger, validation
+from backend.domain.access import Principal
+from backend.domain.errors import InvalidAmount
+from backend.domain.ledger import FundsPolicy
+from backend.domain.models import LedgerEntry, LedgerEntryKind, Role, Wallet
+from backend.domain.money import MAX_BALANCE_MICROS, parse_amount
+
+
+@dataclass(frozen=True)
+class WalletMovement:
+    wallet: Wallet
+    entry: LedgerEntry
+    replayed: bool
+
+
+async def _move(
+    principal: Principal,
+    wallet: Wallet,
+    *,
+    operation: str,
+    amount_micros: int,
+    kind: LedgerEntryKind,
+    comment: str | None,
+    idempotency_key: str | None,
+    reference: str | None = None,
+) -> WalletMovement:
+    async def action(conn: BaseDBAsyncClient) -> dict[str, Any]:
+        movement = await ledger.post(
+            conn,
+            wallet_id=wallet.id,
+            amount_micros=amount_micros,
+            kind=kind,
+            policy=FundsPolicy.REQUIRE_AVAILABLE,
+            comment=comment,
+            reference=reference,
+        )
+        return {"wallet_id": wallet.id, "entry_id": movement.entry.id}
+
+    result, replayed = await idempotency.run_once(
+        scope=principal.idempotency_scope,
+        key=idempotency_key,
+        operation=operation,
+        request={"wallet": wallet.id, "amount": amount_micros, "comment": comment},
+        action=action,
+    )
+    entry = await LedgerEntry.get(id=result["entry_id"])
+    fresh = await Wallet.get(id=result["wallet_id"])
+    return WalletMovement(wallet=fresh, entry=entry, replayed=replayed)
+
+
+async def top_up(
+    principal: Principal,
+    *,
+    wallet_id: str,
+    amount: str,
+    comment: str | None = None,
+    idempotency_key: str | None = None,
+) -> WalletMovement:
+    """Money paid in by the customer, recorded by its partner or the platform."""
+    wallet = await access.get_wallet_to_manage(principal, wallet_id)
+    return await _move(
+        principal,
+        wallet,
+        operation="topUpWallet",
+        amount_micros=parse_amount(amount),
+        kind=LedgerEntryKind.TOP_UP,
+        comment=validation.comment(comment, required=False),
+        idempotency_key=idempotency_key,
+    )
+
+
+async def adjust(
+    principal: Principal,
+    *,
+    wallet_id: str,
+    amount: str,
+    comment: str,
+    idempotency_key: str | None = None,
+) -> WalletMovement:
+    """A signed correction with a reason; a negative one needs the funds available."""
+    wallet = await access.get_wallet_to_manage(principal, wallet_id)
+    return await _move(
+        principal,
+        wallet,
+        operation="adjustWallet",
+        amount_micros=parse_amount(amount, allow_negative=True),
+        kind=LedgerEntryKind.ADJUSTMENT,
+        comment=validation.comment(comment, required=True),
+        idempotency_key=idempotency_key,
+    )
+
+
+async def charge_integration(
+    principal: Principal,
+    *,
+    wallet_id: str,
+    amount: str,
+    comment: str,
+    idempotency_key: str | None = None,
+) -> WalletMovement:
+    """Integration usage billed by the partner's systems; refused beyond ``available``."""
+    wallet = await access.get_wallet_to_manage(principal, wallet_id)
+    return await _move(
+        principal,
+        wallet,
+        operation="chargeIntegration",
+        amount_micros=-parse_amount(amount),
+        kind=LedgerEntryKind.INTEGRATION_CHARGE,
+        comment=validation.comment(comment, required=True),
+        idempotency_key=idempotency_key,
+    )
+
+
+async def set_credit_limit(principal: Principal, *, wallet_id: str, credit_limit: str) -> Wallet:
+    wallet = await access.get_wallet_to_manage(principal, wallet_id)
+    wallet.credit_limit_micros = parse_amount(
+        credit_limit, field="creditLimit", allow_zero=True, max_micros=MAX_BALANCE_MICROS
+    )
+    # Only this column: a concurrent movement's balance must not be overwritten.
+    await Wallet.filter(id=wallet.id).update(credit_limit_micros=wallet.credit_limit_micros)
+    return await Wallet.get(id=wallet.id)
+
+
+async def set_low_balance_threshold(
+    principal: Principal, *, wallet_id: str, threshold: str | None
+) -> Wallet:
+    """A customer may set its own alert threshold; ``None`` turns the alert off."""
+    wallet = await access.get_wallet(principal, wallet_id)
+    access.require_role(principal, Role.ADMIN, Role.PARTNER, Role.CUSTOMER)
+    micros = None
+    if threshold is not None:
+        micros = parse_amount(
+            threshold, field="threshold", allow_zero=True, max_micros=MAX_BALANCE_MICROS
+        )
+    await Wallet.filter(id=wallet.id).update(low_balance_threshold_micros=micros)
+    return await Wallet.get(id=wallet.id)
+
+
