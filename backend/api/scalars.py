@@ -23,10 +23,13 @@ def _decimal_in(value: object) -> str:
     return value
 
 
-DecimalString = strawberry.scalar(
-    NewType("DecimalString", str),
-    name="Decimal",
-    description='Money or a rate as a decimal string, e.g. "12.34"; at most 6 decimal places.',
-    serialize=str,
-    parse_value=_decimal_in,
-)
+DecimalString = NewType("DecimalString", str)
+
+SCALARS = {
+    DecimalString: strawberry.scalar(
+        name="Decimal",
+        description='Money or a rate as a decimal string, e.g. "12.34"; at most 6 decimal places.',
+        serialize=str,
+        parse_value=_decimal_in,
+    )
+}

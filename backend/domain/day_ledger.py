@@ -63,19 +63,19 @@ async def post(
     """Move ``days`` (signed; 0 only for a free trial's history line) and append the entry."""
     now = clock.now()
     if is_postgres(conn):
-        _, rows = await conn.execute_query(
+        rows = await conn.execute_query_dict(
             _POSTGRES_MOVE,
             [partner_id, days, MAX_DAY_BALANCE, kind.value, comment, now],
         )
         balance_after = rows[0]["day_balance_after"] if rows else None
         entry_id = rows[0]["id"] if rows else None
     else:
-        _, rows = await conn.execute_query(
+        rows = await conn.execute_query_dict(
             dialect_sql(conn, _SQLITE_UPDATE), [partner_id, days, MAX_DAY_BALANCE]
         )
         balance_after = rows[0]["day_balance"] if rows else None
         if balance_after is not None:
-            _, inserted = await conn.execute_query(
+            inserted = await conn.execute_query_dict(
                 dialect_sql(conn, _SQLITE_INSERT),
                 [partner_id, kind.value, days, balance_after, comment, db_datetime(conn, now)],
             )
@@ -96,7 +96,7 @@ async def post(
 
 
 async def _explain_refusal(conn: BaseDBAsyncClient, partner_id: int, days: int) -> None:
-    _, rows = await conn.execute_query(
+    rows = await conn.execute_query_dict(
         dialect_sql(conn, "SELECT day_balance FROM partners WHERE id = $1"), [partner_id]
     )
     if not rows:

@@ -65,7 +65,7 @@ async def run_once(
 
     fingerprint = request_fingerprint(operation, request)
     async with in_transaction() as conn:
-        _, claimed = await conn.execute_query(
+        claimed = await conn.execute_query_dict(
             dialect_sql(
                 conn,
                 "INSERT INTO idempotency_records (scope, key, operation, request_hash, created_at)"
@@ -80,7 +80,7 @@ async def run_once(
                 [json.dumps(result), claimed[0]["id"]],
             )
             return result, False
-        _, rows = await conn.execute_query(
+        rows = await conn.execute_query_dict(
             dialect_sql(
                 conn,
                 "SELECT operation, request_hash, result FROM idempotency_records"

@@ -47,11 +47,11 @@ class Movement:
 
 # The guard each kind of movement puts in its UPDATE's WHERE clause; $2 is
 # the signed amount and $3 the largest balance allowed, in both statements.
-_GUARD_CREDIT = "balance_micros + $2 <= $3"
+_GUARD_CREDIT = "balance_micros + $2 <= CAST($3 AS BIGINT)"
 _GUARD_DEBIT_AVAILABLE = (
-    "balance_micros + $2 - held_micros + credit_limit_micros >= 0 AND balance_micros + $2 >= -$3"
+    "balance_micros + $2 - held_micros + credit_limit_micros >= 0 AND balance_micros + $2 >= -CAST($3 AS BIGINT)"
 )
-_GUARD_DEBIT_ALWAYS = "balance_micros + $2 >= -$3"
+_GUARD_DEBIT_ALWAYS = "balance_micros + $2 >= -CAST($3 AS BIGINT)"
 
 _POSTGRES_MOVE = """
 WITH moved AS (
@@ -117,17 +117,17 @@ async def post(
     if is_postgres(conn):
         sql = _POSTGRES_MOVE.format(guard=guard)
         params = [wallet_id, amount_micros, MAX_BALANCE_MICROS, kind.value, comment, reference, now]
-        _, rows = await conn.execute_query(sql, params)
+        rows = await conn.execute_query_dict(sql, params)
         if rows:
             entry_id, balance_after = rows[0]["id"], rows[0]["balance_after_micros"]
         else:
             balance_after = None
     else:
         sql = dialect_sql(conn, _SQLITE_UPDATE.format(guard=guard))
-        _, rows = await conn.execute_query(sql, [wallet_id, amount_micros, MAX_BALANCE_MICROS])
+        rows = await conn.execute_query_dict(sql, [wallet_id, amount_micros, MAX_BALANCE_MICROS])
         balance_after = rows[0]["balance_micros"] if rows else None
         if balance_after is not None:
-            _, inserted = await conn.execute_query(
+            inserted = await conn.execute_query_dict(
                 dialect_sql(conn, _SQLITE_INSERT),
                 [wallet_id, kind.value, amount_micros, balance_after, comment, reference,
                  db_datetime(conn, now)],
@@ -150,7 +150,7 @@ async def post(
 
 
 async def _explain_refusal(conn: BaseDBAsyncClient, wallet_id: int, amount_micros: int) -> None:
-    _, rows = await conn.execute_query(
+    rows = await conn.execute_query_dict(
         dialect_sql(
             conn,
             "SELECT balance_micros, held_micros, credit_limit_micros FROM wallets WHERE id = $1",

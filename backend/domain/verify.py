@@ -57,7 +57,7 @@ async def find_breaches() -> list[Breach]:
     conn = connection()
     breaches: list[Breach] = []
     for name, sql in CHECKS.items():
-        _, rows = await conn.execute_query(sql)
+        rows = await conn.execute_query_dict(sql)
         breaches.extend(
             Breach(name, int(row["id"]), int(row["stored"]), int(row["computed"])) for row in rows
         )

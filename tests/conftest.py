@@ -1,0 +1,195 @@
+"""Test harness: every database test runs on SQLite and on a real PostgreSQL.
+
+- ``database`` (session scope, parametrised ``sqlite`` / ``postgres``) makes a
+  fresh database for this run, migrates it with the real migrations, and drops
+  it at the end. PostgreSQL is the one on 127.0.0.1:5432; when it cannot be
+  reached the PostgreSQL half is skipped locally, and *fails* when ``CI=true``.
+- ``db`` (per test) starts each test on empty tables: a fresh copy of the
+  migrated SQLite file, or TRUNCATE on PostgreSQL.
+- ``api`` speaks GraphQL over HTTP to the real Starlette app (httpx ASGI
+  transport); ``server`` starts a real uvicorn process when a socket is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from tortoise import Tortoise
+from tortoise.backends.base import executor
+
+from backend.app import create_app
+from backend.db import close_db, init_db, run_migrations
+from backend.domain import api_keys
+from backend.domain.clock import FrozenClock, clock
+from backend.domain.models import Role
+from backend.domain.verify import find_breaches
+from backend.settings import Settings
+
+PG_HOST = os.environ.get("DAYBOOK_TEST_PG_HOST", "127.0.0.1")
+PG_ADMIN_URL = os.environ.get("DAYBOOK_TEST_PG_URL", f"postgres://postgres@{PG_HOST}:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+ALL_TABLES = (
+    "ledger_entries", "day_entries", "idempotency_records", "api_keys",
+    "wallets", "customers", "plans", "partners",
+)
+
+
+@dataclass
+class TestDatabase:
+    kind: str
+    url: str
+    template: Path | None = None  # SQLite: the migrated file each test copies
+
+    def settings(self, url: str | None = None) -> Settings:
+        return Settings(database_url=url or self.url, redis_url=None, env="test", db_pool_size=40)
+
+
+async def _postgres_reachable() -> str | None:
+    try:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+        return f"{type(error).__name__}: {error}"
+    await conn.close()
+    return None
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path_factory) -> AsyncIterator[TestDatabase]:
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+        test_db = TestDatabase("sqlite", f"sqlite://{path}", template=path)
+        await run_migrations(test_db.settings())
+        yield test_db
+        return
+
+    problem = await _postgres_reachable()
+    if problem:
+        message = f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({problem})"
+        if IN_CI:
+            pytest.fail(f"{message}; CI=true requires it.", pytrace=False)
+        pytest.skip(message)
+    name = f"daybook_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    test_db = TestDatabase("postgres", url)
+    try:
+        await run_migrations(test_db.settings())
+        yield test_db
+    finally:
+        await close_db()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+async def db(database: TestDatabase, tmp_path: Path) -> AsyncIterator[TestDatabase]:
+    """Empty, migrated tables for this test, on the session's database kind."""
+    # Tortoise caches each model's INSERT text by connection *name*, not
+    # dialect; one process switching SQLite <-> PostgreSQL must forget it.
+    executor.EXECUTOR_CACHE.clear()
+    if database.kind == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(database.template, path)
+        current = TestDatabase("sqlite", f"sqlite://{path}")
+        await init_db(current.settings())
+    else:
+        current = database
+        await init_db(current.settings())
+        conn = Tortoise.get_connection("default")
+        await conn.execute_script(
+            f"TRUNCATE {', '.join(ALL_TABLES)} RESTART IDENTITY CASCADE"
+        )
+    try:
+        yield current
+    finally:
+        clock.reset()
+        await close_db()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[FrozenClock]:
+    frozen = FrozenClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+    clock.use(frozen)
+    yield frozen
+    clock.reset()
+
+
+class GraphQLClient:
+    """GraphQL over HTTP with one API key; ``as_key`` speaks as someone else."""
+
+    def __init__(self, http: httpx.AsyncClient, key: str | None) -> None:
+        self.http = http
+        self.key = key
+
+    def as_key(self, key: str | None) -> GraphQLClient:
+        return GraphQLClient(self.http, key)
+
+    async def post(self, query: str, variables: dict | None = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def execute(self, query: str, variables: dict | None = None) -> dict:
+        """The whole response body (data and errors); HTTP must be 200."""
+        response = await self.post(query, variables)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def data(self, query: str, variables: dict | None = None) -> dict:
+        """``data`` of a response that must have no GraphQL errors."""
+        body = await self.execute(query, variables)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]
+
+    async def mutate(self, query: str, variables: dict | None = None) -> dict:
+        """The single mutation's payload, which must have no userErrors."""
+        data = await self.data(query, variables)
+        (payload,) = data.values()
+        assert payload["userErrors"] == [], payload["userErrors"]
+        return payload
+
+    async def user_errors(self, query: str, variables: dict | None = None) -> list[str]:
+        """The codes of the single mutation's userErrors (which must be there)."""
+        data = await self.data(query, variables)
+        (payload,) = data.values()
+        assert payload["userErrors"], payload
+        return [error["code"] for error in payload["userErrors"]]
+
+
+@pytest.fixture
+async def http(db: TestDatabase) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(db.settings(), manage_db=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://daybook.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def admin(http: httpx.AsyncClient) -> GraphQLClient:
+    issued = await api_keys.issue(Role.ADMIN)
+    return GraphQLClient(http, issued.secret)
+
+
+@pytest.fixture
+async def assert_ledger_invariants(db: TestDatabase):
+    """Call at the end of a test (and it runs again at teardown): no invariant may be breached."""
+
+    async def check() -> None:
+        breaches = await find_breaches()
+        assert breaches == [], "\n".join(map(str, breaches))
+
+    yield check
+    await check()
