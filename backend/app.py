@@ -37,7 +37,8 @@ PRINCIPAL_KEY = "daybook.principal"
 
 class DaybookGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:
-        return Context(principal=request.scope[PRINCIPAL_KEY], request=request, response=response)
+        # Absent only for the key-less GET that renders GraphiQL, which runs no query.
+        return Context(principal=request.scope.get(PRINCIPAL_KEY), request=request, response=response)
 
 
 def _unauthorized(message: str) -> JSONResponse:

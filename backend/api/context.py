@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
@@ -34,14 +35,17 @@ class Loaders:
 
 @dataclass
 class Context:
-    principal: Principal
+    principal: Principal | None
     loaders: Loaders = field(default_factory=Loaders)
     request: Any = None
     response: Any = None
 
 
 def principal_of(info: Info) -> Principal:
-    return info.context.principal
+    principal = info.context.principal
+    if principal is None:
+        raise GraphQLError("An API key is required.", extensions={"code": "UNAUTHENTICATED"})
+    return principal
 
 
 def loaders_of(info: Info) -> Loaders:

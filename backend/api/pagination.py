@@ -44,7 +44,7 @@ def encode_cursor(row_id: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "id" and value.isdigit():
+        if kind == "id" and value.isascii() and value.isdigit():
             return int(value)
     except (ValueError, UnicodeDecodeError):
         pass

@@ -38,7 +38,7 @@ def parse_id(value: str | int | None, *, field: str) -> int:
         number = value
     else:
         text = (value or "").strip()
-        if not text.isdigit() or len(text) > 18:
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
             raise NotFound(f"No such {field.removesuffix('Id') or 'object'}.", field=field)
         number = int(text)
     if number <= 0:

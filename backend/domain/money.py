@@ -18,7 +18,7 @@ MAX_MOVEMENT_MICROS = 1_000_000_000 * MICROS_PER_UNIT
 # A balance must stay far inside a signed 64-bit column.
 MAX_BALANCE_MICROS = 1_000_000_000_000 * MICROS_PER_UNIT
 
-_DECIMAL_TEXT = re.compile(r"^([+-]?)(\d{1,19})(?:\.(\d{1,6}))?$")
+_DECIMAL_TEXT = re.compile(r"^([+-]?)([0-9]{1,19})(?:\.([0-9]{1,6}))?$")
 _SIX_PLACES = Decimal("0.000001")
 
 
@@ -36,7 +36,7 @@ def parse_amount(
     stripped = text.strip()
     match = _DECIMAL_TEXT.match(stripped)
     if match is None:
-        if re.match(r"^[+-]?\d*\.\d{7,}$", stripped):
+        if re.match(r"^[+-]?[0-9]*\.[0-9]{7,}$", stripped):
             raise InvalidAmount("Amounts have at most 6 decimal places.", field=field)
         raise InvalidAmount(
             f"{text!r} is not a decimal amount such as \"12.50\".", field=field
