@@ -87,3 +87,7 @@ def verify() -> None:
         click.echo(f"{len(breaches)} breach(es) of the ledger invariants", err=True)
         sys.exit(1)
     click.echo("ledger invariants hold")
+
+
+if __name__ == "__main__":
+    main()

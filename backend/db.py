@@ -11,7 +11,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend.settings import Settings, get_settings
@@ -27,16 +29,42 @@ def _normalise_url(settings: Settings) -> str:
     if url.startswith("postgres://") and "maxsize=" not in url:
         url += ("&" if "?" in url else "?") + f"minsize=1&maxsize={settings.db_pool_size}"
     if url.startswith("sqlite://"):
-        path = url[len("sqlite://") :]
+        path = url[len("sqlite://") :].split("?", 1)[0]
         if path not in (":memory:", "") and not path.startswith(":"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if "?" not in url:
+            # WAL (Tortoise's default) + NORMAL: no fsync per commit, never a torn
+            # database; busy_timeout lets the CLI and the server share the file.
+            url += "?synchronous=NORMAL&busy_timeout=5000"
     return url
+
+
+async def _release_connection(conn: asyncpg.Connection) -> None:
+    """What the pool does when a connection goes back (asyncpg's ``reset`` hook).
+
+    asyncpg's default sends ``RESET ALL; UNLISTEN *; CLOSE ALL; ...`` on every
+    release: one more round trip per ORM query, as Tortoise acquires a pooled
+    connection per statement. Daybook keeps no session state (no SET, LISTEN,
+    cursors or session advisory locks), so only an open transaction - a bug -
+    needs undoing.
+    """
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
+def _connection_config(settings: Settings) -> str | dict[str, Any]:
+    url = _normalise_url(settings)
+    if not url.startswith("postgres://"):
+        return url
+    config = expand_db_url(url)
+    config["credentials"]["reset"] = _release_connection
+    return config
 
 
 def tortoise_config(settings: Settings | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     return {
-        "connections": {"default": _normalise_url(settings)},
+        "connections": {"default": _connection_config(settings)},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],

@@ -39,6 +39,9 @@ class FundsPolicy:
 class Movement:
     entry: LedgerEntry
     balance_before_micros: int
+    # The wallet row as this movement left it (read in the same statement).
+    held_micros: int
+    credit_limit_micros: int
 
     @property
     def balance_after_micros(self) -> int:
@@ -57,19 +60,22 @@ _POSTGRES_MOVE = """
 WITH moved AS (
     UPDATE wallets SET balance_micros = balance_micros + $2::bigint
     WHERE id = $1 AND {guard}
-    RETURNING id, balance_micros
+    RETURNING id, balance_micros, held_micros, credit_limit_micros
+), entry AS (
+    INSERT INTO ledger_entries
+        (wallet_id, kind, amount_micros, balance_after_micros, comment, reference, created_at)
+    SELECT id, $4::varchar, $2::bigint, balance_micros, $5::varchar, $6::varchar, $7::timestamptz
+    FROM moved
+    RETURNING id, balance_after_micros
 )
-INSERT INTO ledger_entries
-    (wallet_id, kind, amount_micros, balance_after_micros, comment, reference, created_at)
-SELECT id, $4::varchar, $2::bigint, balance_micros, $5::varchar, $6::varchar, $7::timestamptz
-FROM moved
-RETURNING id, balance_after_micros
+SELECT entry.id, entry.balance_after_micros, moved.held_micros, moved.credit_limit_micros
+FROM entry CROSS JOIN moved
 """
 
 _SQLITE_UPDATE = """
 UPDATE wallets SET balance_micros = balance_micros + $2
 WHERE id = $1 AND {guard}
-RETURNING balance_micros
+RETURNING balance_micros, held_micros, credit_limit_micros
 """
 
 _SQLITE_INSERT = """
@@ -118,14 +124,13 @@ async def post(
         sql = _POSTGRES_MOVE.format(guard=guard)
         params = [wallet_id, amount_micros, MAX_BALANCE_MICROS, kind.value, comment, reference, now]
         rows = await conn.execute_query_dict(sql, params)
-        if rows:
-            entry_id, balance_after = rows[0]["id"], rows[0]["balance_after_micros"]
-        else:
-            balance_after = None
+        balance_after = rows[0]["balance_after_micros"] if rows else None
+        entry_id = rows[0]["id"] if rows else None
     else:
         sql = dialect_sql(conn, _SQLITE_UPDATE.format(guard=guard))
         rows = await conn.execute_query_dict(sql, [wallet_id, amount_micros, MAX_BALANCE_MICROS])
         balance_after = rows[0]["balance_micros"] if rows else None
+        entry_id = None
         if balance_after is not None:
             inserted = await conn.execute_query_dict(
                 dialect_sql(conn, _SQLITE_INSERT),
@@ -146,7 +151,12 @@ async def post(
         created_at=now,
     )
     entry._saved_in_db = True
-    return Movement(entry=entry, balance_before_micros=balance_after - amount_micros)
+    return Movement(
+        entry=entry,
+        balance_before_micros=balance_after - amount_micros,
+        held_micros=rows[0]["held_micros"],
+        credit_limit_micros=rows[0]["credit_limit_micros"],
+    )
 
 
 async def _explain_refusal(conn: BaseDBAsyncClient, wallet_id: int, amount_micros: int) -> None:

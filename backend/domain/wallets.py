@@ -37,6 +37,8 @@ async def _move(
     idempotency_key: str | None,
     reference: str | None = None,
 ) -> WalletMovement:
+    made: list[ledger.Movement] = []
+
     async def action(conn: BaseDBAsyncClient) -> dict[str, Any]:
         movement = await ledger.post(
             conn,
@@ -47,6 +49,7 @@ async def _move(
             comment=comment,
             reference=reference,
         )
+        made.append(movement)
         return {"wallet_id": wallet.id, "entry_id": movement.entry.id}
 
     result, replayed = await idempotency.run_once(
@@ -56,9 +59,16 @@ async def _move(
         request={"wallet": wallet.id, "amount": amount_micros, "comment": comment},
         action=action,
     )
-    entry = await LedgerEntry.get(id=result["entry_id"])
-    fresh = await Wallet.get(id=result["wallet_id"])
-    return WalletMovement(wallet=fresh, entry=entry, replayed=replayed)
+    if replayed:
+        entry = await LedgerEntry.get(id=result["entry_id"])
+        return WalletMovement(wallet=await Wallet.get(id=wallet.id), entry=entry, replayed=True)
+    # The wallet as this movement left it, from the movement's own statement:
+    # no second read, and no later movement mixed into the payload.
+    movement = made[0]
+    wallet.balance_micros = movement.balance_after_micros
+    wallet.held_micros = movement.held_micros
+    wallet.credit_limit_micros = movement.credit_limit_micros
+    return WalletMovement(wallet=wallet, entry=movement.entry, replayed=False)
 
 
 async def top_up(

@@ -1,0 +1,59 @@
+"""The ``daybook`` command line, run as a real process against the test database."""
+
+from __future__ import annotations
+
+import asyncio
+
+from backend.db import connection
+from tests.factories import make_tenant
+from tests.servers import daybook
+
+
+async def run(*args: str, url: str):
+    return await asyncio.to_thread(daybook, url, *args)
+
+
+async def test_create_admin_key_prints_a_working_key_on_its_last_line(db, http):
+    result = await run("create-admin-key", url=db.url)
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("dbk_")
+    response = await http.post(
+        "/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {key}"}
+    )
+    assert response.json() == {"data": {"viewer": {"role": "ADMIN"}}}
+
+
+async def test_migrate_is_idempotent(db):
+    first = await run("migrate", url=db.url)
+    assert first.returncode == 0, first.stderr
+    assert "migrated" in first.stdout
+
+
+async def test_seed_demo_then_verify(db, http):
+    result = await run("seed-demo", url=db.url)
+    assert result.returncode == 0, result.stderr
+    partner_key = result.stdout.strip().splitlines()[-1]
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ viewer { partner { name dayBalance customers { totalCount } } } }"},
+        headers={"Authorization": f"Bearer {partner_key}"},
+    )
+    assert response.json()["data"]["viewer"]["partner"] == {
+        "name": "Demo Reseller", "dayBalance": 500, "customers": {"totalCount": 3}}
+    # Seeding again adds nothing but a fresh key.
+    again = await run("seed-demo", url=db.url)
+    assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] != partner_key
+    verified = await run("verify", url=db.url)
+    assert verified.returncode == 0, verified.stderr
+    assert "ledger invariants hold" in verified.stdout
+
+
+async def test_verify_exits_1_on_a_tampered_balance(db, admin):
+    t = await make_tenant(admin, funds="10")
+    await connection().execute_script(
+        f"UPDATE wallets SET balance_micros = balance_micros + 1 WHERE id = {t.wallet_id}"
+    )
+    result = await run("verify", url=db.url)
+    assert result.returncode == 1
+    assert f"wallet balance != sum of its entries: id={t.wallet_id}" in result.stderr
