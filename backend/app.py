@@ -38,7 +38,9 @@ PRINCIPAL_KEY = "daybook.principal"
 class DaybookGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:
         # Absent only for the key-less GET that renders GraphiQL, which runs no query.
-        return Context(principal=request.scope.get(PRINCIPAL_KEY), request=request, response=response)
+        return Context(
+            principal=request.scope.get(PRINCIPAL_KEY), request=request, response=response
+        )
 
 
 def _unauthorized(message: str) -> JSONResponse:
@@ -105,7 +107,9 @@ class Metrics:
         try:
             await self.app(scope, receive, send=capture)
         finally:
-            route = scope["path"] if scope["path"] in ("/graphql", "/healthz", "/metrics") else "other"
+            route = (
+                scope["path"] if scope["path"] in ("/graphql", "/healthz", "/metrics") else "other"
+            )
             REQUESTS.labels(route, scope["method"], str(status["code"])).inc()
             LATENCY.labels(route).observe(time.perf_counter() - started)
 
@@ -146,8 +150,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 
     app = Starlette(
         routes=[
-            Route("/graphql", Authenticated(graphql, allow_ide=not settings.production),
-                  methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                Authenticated(graphql, allow_ide=not settings.production),
+                methods=["GET", "POST"],
+            ),
             Route("/healthz", healthz),
             Route("/metrics", metrics),
         ],

@@ -13,8 +13,8 @@ from typing import Any
 
 import asyncpg
 from tortoise import Tortoise, connections
-from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 
 from backend.settings import Settings, get_settings
 

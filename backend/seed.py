@@ -27,7 +27,11 @@ async def seed() -> str:
         plan = await plans.create_plan(
             SYSTEM, name="Starter", monthly_fee="29.00", currency_code="USD", tax_rate_percent="20"
         )
-        for name, money in (("Acme Bakery", "120.00"), ("Bluebird Travel", "45.50"), ("Cedar Clinic", "8.00")):
+        for name, money in (
+            ("Acme Bakery", "120.00"),
+            ("Bluebird Travel", "45.50"),
+            ("Cedar Clinic", "8.00"),
+        ):
             customer = await tenants.create_customer(
                 as_partner, partner_id=str(partner.id), name=name, plan_id=str(plan.id)
             )

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -189,7 +188,9 @@ async def bench_http(url: str, key: str, wallet_ids: list[int], ops: int) -> Non
                 for callers in (8, 64):
 
                     async def debit(n: int, layout: str = layout) -> None:
-                        wallet = wallet_ids[0] if layout == "hot" else wallet_ids[n % len(wallet_ids)]
+                        wallet = (
+                            wallet_ids[0] if layout == "hot" else wallet_ids[n % len(wallet_ids)]
+                        )
                         response = await client.post(
                             "/graphql", json={"query": CHARGE, "variables": {"w": str(wallet)}}
                         )
@@ -228,8 +229,10 @@ async def run_backend(kind: str, ops: int) -> None:
             await close_db()  # free its connections for the baseline's pool
             raw = await bench_raw_asyncpg(url, wallet_ids, ops)
             for config, rate in domain.items():
-                print(f"  domain/raw {config[0]:<6} {config[1]:>2} callers: "
-                      f"{rate / raw[config]:.2f}x of raw asyncpg")
+                print(
+                    f"  domain/raw {config[0]:<6} {config[1]:>2} callers: "
+                    f"{rate / raw[config]:.2f}x of raw asyncpg"
+                )
         await bench_http(url, key, wallet_ids, ops)
     finally:
         await close_db()

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import uuid
@@ -40,8 +39,14 @@ PG_ADMIN_URL = os.environ.get("DAYBOOK_TEST_PG_URL", f"postgres://postgres@{PG_H
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 ALL_TABLES = (
-    "ledger_entries", "day_entries", "idempotency_records", "api_keys",
-    "wallets", "customers", "plans", "partners",
+    "ledger_entries",
+    "day_entries",
+    "idempotency_records",
+    "api_keys",
+    "wallets",
+    "customers",
+    "plans",
+    "partners",
 )
 
 
@@ -58,7 +63,7 @@ class TestDatabase:
 async def _postgres_reachable() -> str | None:
     try:
         conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         return f"{type(error).__name__}: {error}"
     await conn.close()
     return None
@@ -108,9 +113,7 @@ async def db(database: TestDatabase, tmp_path: Path) -> AsyncIterator[TestDataba
         current = database
         await init_db(current.settings())
         conn = Tortoise.get_connection("default")
-        await conn.execute_script(
-            f"TRUNCATE {', '.join(ALL_TABLES)} RESTART IDENTITY CASCADE"
-        )
+        await conn.execute_script(f"TRUNCATE {', '.join(ALL_TABLES)} RESTART IDENTITY CASCADE")
     try:
         yield current
     finally:

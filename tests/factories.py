@@ -83,23 +83,26 @@ class Tenant:
     customer: GraphQLClient
 
 
-async def make_partner(admin: GraphQLClient, name: str = "Reseller", currency: str = "USD",
-                       trial: bool = False) -> tuple[str, GraphQLClient]:
+async def make_partner(
+    admin: GraphQLClient, name: str = "Reseller", currency: str = "USD", trial: bool = False
+) -> tuple[str, GraphQLClient]:
     payload = await admin.mutate(
         CREATE_PARTNER, {"name": name, "currency": currency, "price": "0.50", "trial": trial}
     )
     return payload["partner"]["id"], admin.as_key(payload["apiKey"])
 
 
-async def make_customer(partner: GraphQLClient, partner_id: str, name: str = "Customer"
-                        ) -> tuple[str, str, GraphQLClient]:
+async def make_customer(
+    partner: GraphQLClient, partner_id: str, name: str = "Customer"
+) -> tuple[str, str, GraphQLClient]:
     payload = await partner.mutate(CREATE_CUSTOMER, {"partnerId": partner_id, "name": name})
     customer = payload["customer"]
     return customer["id"], customer["wallet"]["id"], partner.as_key(payload["apiKey"])
 
 
-async def make_tenant(admin: GraphQLClient, name: str = "Reseller", currency: str = "USD",
-                      funds: str | None = None) -> Tenant:
+async def make_tenant(
+    admin: GraphQLClient, name: str = "Reseller", currency: str = "USD", funds: str | None = None
+) -> Tenant:
     partner_id, partner = await make_partner(admin, name, currency)
     customer_id, wallet_id, customer = await make_customer(partner, partner_id, f"{name} customer")
     if funds:

@@ -26,8 +26,13 @@ def env_for(database_url: str, **extra: str) -> dict[str, str]:
 
 def daybook(database_url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*DAYBOOK, *args], cwd=ROOT, env=env_for(database_url), capture_output=True,
-        text=True, timeout=120, check=False,
+        [*DAYBOOK, *args],
+        cwd=ROOT,
+        env=env_for(database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -45,7 +50,10 @@ def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
     log = tempfile.NamedTemporaryFile(prefix="daybook-serve-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [*DAYBOOK, "serve", "--port", str(port), "--workers", str(workers)],
-        cwd=ROOT, env=env_for(database_url), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env_for(database_url),
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -48,7 +48,9 @@ def decode_cursor(cursor: str) -> int:
             return int(value)
     except (ValueError, UnicodeDecodeError):
         pass
-    raise GraphQLError("Invalid cursor.", extensions={"code": "INVALID_ARGUMENT", "field": ["after"]})
+    raise GraphQLError(
+        "Invalid cursor.", extensions={"code": "INVALID_ARGUMENT", "field": ["after"]}
+    )
 
 
 def page_size(first: int | None) -> int:

@@ -59,6 +59,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             # and validating a document costs ~1 ms, a cache hit ~50 µs.
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
-            lambda: MaskErrors(should_mask_error=_is_unexpected, error_message="Internal server error."),
+            lambda: MaskErrors(
+                should_mask_error=_is_unexpected, error_message="Internal server error."
+            ),
         ],
     )

@@ -130,7 +130,9 @@ class Wallet:
         )
 
     @strawberry.field
-    async def customer(self, info: Info) -> Annotated[Customer, strawberry.lazy("backend.api.types")]:
+    async def customer(
+        self, info: Info
+    ) -> Annotated[Customer, strawberry.lazy("backend.api.types")]:
         row = await loaders_of(info).customer.load(self._model.customer_id)
         return Customer.from_instance(row)
 

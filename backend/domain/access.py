@@ -64,7 +64,9 @@ def can_see_customer(principal: Principal, customer: Customer) -> bool:
     return customer.id == principal.customer_id
 
 
-async def get_partner(principal: Principal, partner_id: str | int, field: str = "partnerId") -> Partner:
+async def get_partner(
+    principal: Principal, partner_id: str | int, field: str = "partnerId"
+) -> Partner:
     pid = parse_id(partner_id, field=field)
     if not can_see_partner(principal, pid):
         raise NotFound("No such partner.", field=field)

@@ -35,11 +35,15 @@ def _hash(secret: str) -> str:
 
 
 def _new_secret() -> tuple[str, str]:
-    prefix = "dbk_" + "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12))
+    prefix = "dbk_" + "".join(
+        secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12)
+    )
     return prefix, f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
-async def issue(role: Role, partner_id: int | None = None, customer_id: int | None = None) -> IssuedKey:
+async def issue(
+    role: Role, partner_id: int | None = None, customer_id: int | None = None
+) -> IssuedKey:
     """Make a key for a tenant (no permission check: callers decide who may)."""
     prefix, secret = _new_secret()
     record = await ApiKey.create(
@@ -92,7 +96,9 @@ async def create_for(
     if role == Role.PARTNER:
         access.require_role(principal, Role.ADMIN, Role.PARTNER)
         if not partner_id or customer_id:
-            raise InvalidArgument("A PARTNER key needs partnerId and no customerId.", field="partnerId")
+            raise InvalidArgument(
+                "A PARTNER key needs partnerId and no customerId.", field="partnerId"
+            )
         partner = await access.get_partner(principal, partner_id)
         return await issue(Role.PARTNER, partner_id=partner.id)
     if not customer_id:

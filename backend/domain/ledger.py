@@ -51,9 +51,7 @@ class Movement:
 # The guard each kind of movement puts in its UPDATE's WHERE clause; $2 is
 # the signed amount and $3 the largest balance allowed, in both statements.
 _GUARD_CREDIT = "balance_micros + $2 <= CAST($3 AS BIGINT)"
-_GUARD_DEBIT_AVAILABLE = (
-    "balance_micros + $2 - held_micros + credit_limit_micros >= 0 AND balance_micros + $2 >= -CAST($3 AS BIGINT)"
-)
+_GUARD_DEBIT_AVAILABLE = "balance_micros + $2 - held_micros + credit_limit_micros >= 0 AND balance_micros + $2 >= -CAST($3 AS BIGINT)"
 _GUARD_DEBIT_ALWAYS = "balance_micros + $2 >= -CAST($3 AS BIGINT)"
 
 _POSTGRES_MOVE = """
@@ -134,8 +132,15 @@ async def post(
         if balance_after is not None:
             inserted = await conn.execute_query_dict(
                 dialect_sql(conn, _SQLITE_INSERT),
-                [wallet_id, kind.value, amount_micros, balance_after, comment, reference,
-                 db_datetime(conn, now)],
+                [
+                    wallet_id,
+                    kind.value,
+                    amount_micros,
+                    balance_after,
+                    comment,
+                    reference,
+                    db_datetime(conn, now),
+                ],
             )
             entry_id = inserted[0]["id"]
     if balance_after is None:

@@ -76,7 +76,9 @@ class Partner(Model):
         constraints = (
             CheckConstraint(check="day_balance >= 0", name="partners_day_balance_non_negative"),
             CheckConstraint(check="day_price_micros >= 0", name="partners_day_price_non_negative"),
-            CheckConstraint(check="markup_percent_micros >= 0", name="partners_markup_non_negative"),
+            CheckConstraint(
+                check="markup_percent_micros >= 0", name="partners_markup_non_negative"
+            ),
         )
 
 
@@ -135,7 +137,9 @@ class Wallet(Model):
         table = "wallets"
         constraints = (
             CheckConstraint(check="held_micros >= 0", name="wallets_held_non_negative"),
-            CheckConstraint(check="credit_limit_micros >= 0", name="wallets_credit_limit_non_negative"),
+            CheckConstraint(
+                check="credit_limit_micros >= 0", name="wallets_credit_limit_non_negative"
+            ),
         )
 
     @property
@@ -178,7 +182,9 @@ class DayEntry(Model):
         table = "day_entries"
         indexes = (("partner_id", "id"), ("partner_id", "kind", "id"))
         constraints = (
-            CheckConstraint(check="day_balance_after >= 0", name="day_entries_balance_non_negative"),
+            CheckConstraint(
+                check="day_balance_after >= 0", name="day_entries_balance_non_negative"
+            ),
         )
 
 

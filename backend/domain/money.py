@@ -32,15 +32,13 @@ def parse_amount(
 ) -> int:
     """Turn ``"12.34"`` into ``12_340_000`` micro-units, or raise ``InvalidAmount``."""
     if not isinstance(text, str):
-        raise InvalidAmount("The amount must be a decimal string such as \"12.50\".", field=field)
+        raise InvalidAmount('The amount must be a decimal string such as "12.50".', field=field)
     stripped = text.strip()
     match = _DECIMAL_TEXT.match(stripped)
     if match is None:
         if re.match(r"^[+-]?[0-9]*\.[0-9]{7,}$", stripped):
             raise InvalidAmount("Amounts have at most 6 decimal places.", field=field)
-        raise InvalidAmount(
-            f"{text!r} is not a decimal amount such as \"12.50\".", field=field
-        )
+        raise InvalidAmount(f'{text!r} is not a decimal amount such as "12.50".', field=field)
     sign, whole, fraction = match.groups()
     micros = int(whole) * MICROS_PER_UNIT + int((fraction or "").ljust(6, "0") or 0)
     if sign == "-":
@@ -50,9 +48,7 @@ def parse_amount(
     if micros < 0 and not allow_negative:
         raise InvalidAmount("The amount must be positive.", field=field)
     if abs(micros) > max_micros:
-        raise InvalidAmount(
-            f"The amount must not exceed {format_micros(max_micros)}.", field=field
-        )
+        raise InvalidAmount(f"The amount must not exceed {format_micros(max_micros)}.", field=field)
     return micros
 
 

@@ -42,7 +42,11 @@ async def purchase_days(
 
     async def action(conn: BaseDBAsyncClient) -> dict[str, Any]:
         movement = await day_ledger.post(
-            conn, partner_id=partner.id, days=days, kind=DayEntryKind.PURCHASE, comment=clean_comment
+            conn,
+            partner_id=partner.id,
+            days=days,
+            kind=DayEntryKind.PURCHASE,
+            comment=clean_comment,
         )
         return {"partner_id": partner.id, "entry_id": movement.entry.id}
 

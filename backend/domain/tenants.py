@@ -99,6 +99,8 @@ async def set_markup(principal: Principal, *, partner_id: str, percent: str) -> 
     """The partner's markup on conversation rates: its own margin, so it may set it itself."""
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     partner = await access.get_partner(principal, partner_id)
-    partner.markup_percent_micros = parse_percent(percent, field="percent", maximum=MAX_MARKUP_PERCENT)
+    partner.markup_percent_micros = parse_percent(
+        percent, field="percent", maximum=MAX_MARKUP_PERCENT
+    )
     await partner.save(update_fields=["markup_percent_micros"])
     return partner

@@ -17,9 +17,7 @@ def comment(text: str | None, *, required: bool, field: str = "comment") -> str 
         return None
     text = text.strip()
     if len(text) > MAX_COMMENT_LENGTH:
-        raise InvalidComment(
-            f"A comment is at most {MAX_COMMENT_LENGTH} characters.", field=field
-        )
+        raise InvalidComment(f"A comment is at most {MAX_COMMENT_LENGTH} characters.", field=field)
     return text
 
 

@@ -13,7 +13,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend.domain import access, idempotency, ledger, validation
 from backend.domain.access import Principal
-from backend.domain.errors import InvalidAmount
 from backend.domain.ledger import FundsPolicy
 from backend.domain.models import LedgerEntry, LedgerEntryKind, Role, Wallet
 from backend.domain.money import MAX_BALANCE_MICROS, parse_amount
@@ -157,5 +156,3 @@ async def set_low_balance_threshold(
         )
     await Wallet.filter(id=wallet.id).update(low_balance_threshold_micros=micros)
     return await Wallet.get(id=wallet.id)
-
-

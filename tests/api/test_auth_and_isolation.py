@@ -20,8 +20,16 @@ VIEWER = "{ viewer { role partner { id } customer { id } } }"
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "Bearer", "Bearer ", "Basic abc", "Bearer not-a-key",
-     "Bearer dbk_aaaaaaaaaaaa_" + "x" * 43, "Token dbk_aaaaaaaaaaaa_" + "x" * 43],
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic abc",
+        "Bearer not-a-key",
+        "Bearer dbk_aaaaaaaaaaaa_" + "x" * 43,
+        "Token dbk_aaaaaaaaaaaa_" + "x" * 43,
+    ],
 )
 async def test_missing_malformed_or_unknown_keys_get_401_json(http, db, header):
     headers = {"Authorization": header} if header is not None else {}
@@ -57,11 +65,21 @@ async def test_keys_are_stored_hashed_and_shown_once(admin):
 
 async def test_viewer_reports_the_callers_tenant(admin):
     t = await make_tenant(admin)
-    assert (await admin.data(VIEWER))["viewer"] == {"role": "ADMIN", "partner": None, "customer": None}
+    assert (await admin.data(VIEWER))["viewer"] == {
+        "role": "ADMIN",
+        "partner": None,
+        "customer": None,
+    }
     assert (await t.partner.data(VIEWER))["viewer"] == {
-        "role": "PARTNER", "partner": {"id": t.partner_id}, "customer": None}
+        "role": "PARTNER",
+        "partner": {"id": t.partner_id},
+        "customer": None,
+    }
     assert (await t.customer.data(VIEWER))["viewer"] == {
-        "role": "CUSTOMER", "partner": {"id": t.partner_id}, "customer": {"id": t.customer_id}}
+        "role": "CUSTOMER",
+        "partner": {"id": t.partner_id},
+        "customer": {"id": t.customer_id},
+    }
 
 
 CREATE_KEY = """mutation($role: Role!, $p: ID, $c: ID) {
@@ -73,16 +91,26 @@ async def test_create_api_key_follows_the_tenant_tree(admin):
     b = await make_tenant(admin, "B")
     # A partner mints keys for itself and for its customers...
     payload = await a.partner.mutate(CREATE_KEY, {"role": "PARTNER", "p": a.partner_id})
-    assert (await a.partner.as_key(payload["apiKey"]).data(VIEWER))["viewer"]["partner"]["id"] == a.partner_id
+    assert (await a.partner.as_key(payload["apiKey"]).data(VIEWER))["viewer"]["partner"][
+        "id"
+    ] == a.partner_id
     payload = await a.partner.mutate(CREATE_KEY, {"role": "CUSTOMER", "c": a.customer_id})
     assert payload["role"] == "CUSTOMER"
     # ...not for another partner, its customers, or the platform.
-    assert await a.partner.user_errors(CREATE_KEY, {"role": "PARTNER", "p": b.partner_id}) == ["NOT_FOUND"]
-    assert await a.partner.user_errors(CREATE_KEY, {"role": "CUSTOMER", "c": b.customer_id}) == ["NOT_FOUND"]
+    assert await a.partner.user_errors(CREATE_KEY, {"role": "PARTNER", "p": b.partner_id}) == [
+        "NOT_FOUND"
+    ]
+    assert await a.partner.user_errors(CREATE_KEY, {"role": "CUSTOMER", "c": b.customer_id}) == [
+        "NOT_FOUND"
+    ]
     assert await a.partner.user_errors(CREATE_KEY, {"role": "ADMIN"}) == ["FORBIDDEN"]
-    assert await a.customer.user_errors(CREATE_KEY, {"role": "PARTNER", "p": a.partner_id}) == ["FORBIDDEN"]
+    assert await a.customer.user_errors(CREATE_KEY, {"role": "PARTNER", "p": a.partner_id}) == [
+        "FORBIDDEN"
+    ]
     assert await admin.user_errors(CREATE_KEY, {"role": "PARTNER"}) == ["INVALID_ARGUMENT"]
-    assert await admin.user_errors(CREATE_KEY, {"role": "ADMIN", "p": a.partner_id}) == ["INVALID_ARGUMENT"]
+    assert await admin.user_errors(CREATE_KEY, {"role": "ADMIN", "p": a.partner_id}) == [
+        "INVALID_ARGUMENT"
+    ]
     # A new ADMIN key works as one.
     payload = await admin.mutate(CREATE_KEY, {"role": "ADMIN"})
     assert (await admin.as_key(payload["apiKey"]).data(VIEWER))["viewer"]["role"] == "ADMIN"
@@ -92,7 +120,9 @@ async def test_revoking_another_tenants_key_is_not_found(admin):
     a = await make_tenant(admin, "A")
     b = await make_tenant(admin, "B")
     other = await ApiKey.filter(partner_id=int(b.partner_id), customer_id=None).first()
-    query = "mutation($p: String!) { revokeApiKey(keyPrefix: $p) { keyPrefix userErrors { code } } }"
+    query = (
+        "mutation($p: String!) { revokeApiKey(keyPrefix: $p) { keyPrefix userErrors { code } } }"
+    )
     assert await a.partner.user_errors(query, {"p": other.prefix}) == ["NOT_FOUND"]
     assert await a.partner.user_errors(query, {"p": "dbk_doesnotexist"}) == ["NOT_FOUND"]
     assert (await b.partner.data(VIEWER))["viewer"]["role"] == "PARTNER"
@@ -120,20 +150,26 @@ async def test_a_partner_probing_another_partner_gets_not_found_every_time(admin
         )
         assert codes == ["NOT_FOUND"]
     assert await a.partner.user_errors(
-        CREATE_CUSTOMER, {"partnerId": b.partner_id, "name": "Mole"}) == ["NOT_FOUND"]
+        CREATE_CUSTOMER, {"partnerId": b.partner_id, "name": "Mole"}
+    ) == ["NOT_FOUND"]
     assert (await wallet_state(b.partner, b.wallet_id))["balance"]["amount"] == "5.00"
 
 
 async def test_a_customer_cannot_top_up_or_see_its_siblings(admin):
     t = await make_tenant(admin, funds="5")
     sibling_id, sibling_wallet, _ = await make_customer(t.partner, t.partner_id, "Sibling")
+    assert await t.customer.user_errors(TOP_UP, {"walletId": t.wallet_id, "amount": "100"}) == [
+        "FORBIDDEN"
+    ]
     assert await t.customer.user_errors(
-        TOP_UP, {"walletId": t.wallet_id, "amount": "100"}) == ["FORBIDDEN"]
-    assert await t.customer.user_errors(
-        ADJUST, {"walletId": t.wallet_id, "amount": "100", "comment": "gift"}) == ["FORBIDDEN"]
-    assert await t.customer.user_errors(
-        TOP_UP, {"walletId": sibling_wallet, "amount": "1"}) == ["NOT_FOUND"]
-    body = await t.customer.execute("query($id: ID!) { customer(id: $id) { id } }", {"id": sibling_id})
+        ADJUST, {"walletId": t.wallet_id, "amount": "100", "comment": "gift"}
+    ) == ["FORBIDDEN"]
+    assert await t.customer.user_errors(TOP_UP, {"walletId": sibling_wallet, "amount": "1"}) == [
+        "NOT_FOUND"
+    ]
+    body = await t.customer.execute(
+        "query($id: ID!) { customer(id: $id) { id } }", {"id": sibling_id}
+    )
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     # Through its partner it sees only itself, and not the partner's day history.
     data = await t.customer.data(

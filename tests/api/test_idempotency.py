@@ -5,7 +5,9 @@ from __future__ import annotations
 from tests.factories import ADJUST, CHARGE, TOP_UP, make_tenant, wallet_state
 
 
-async def test_a_retry_returns_the_original_entry_and_moves_nothing(admin, assert_ledger_invariants):
+async def test_a_retry_returns_the_original_entry_and_moves_nothing(
+    admin, assert_ledger_invariants
+):
     t = await make_tenant(admin)
     variables = {"walletId": t.wallet_id, "amount": "20", "comment": "card", "key": "k-1"}
     first = await t.partner.mutate(TOP_UP, variables)
@@ -48,6 +50,7 @@ async def test_blank_or_oversized_keys_are_refused(admin):
     t = await make_tenant(admin)
     for key in ["", "   ", "k" * 201]:
         codes = await t.partner.user_errors(
-            TOP_UP, {"walletId": t.wallet_id, "amount": "3", "key": key})
+            TOP_UP, {"walletId": t.wallet_id, "amount": "3", "key": key}
+        )
         assert codes == ["INVALID_ARGUMENT"]
     assert (await wallet_state(t.partner, t.wallet_id))["entries"]["totalCount"] == 0

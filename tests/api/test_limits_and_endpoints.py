@@ -31,10 +31,12 @@ async def test_oversized_documents_are_refused(admin):
 async def test_page_size_is_capped(admin):
     t = await make_tenant(admin)
     body = await t.partner.execute(
-        f'{{ wallet(id: "{t.wallet_id}") {{ entries(first: 201) {{ totalCount }} }} }}')
+        f'{{ wallet(id: "{t.wallet_id}") {{ entries(first: 201) {{ totalCount }} }} }}'
+    )
     assert body["errors"][0]["extensions"]["code"] == "INVALID_ARGUMENT"
     body = await t.partner.execute(
-        f'{{ wallet(id: "{t.wallet_id}") {{ entries(after: "bogus") {{ totalCount }} }} }}')
+        f'{{ wallet(id: "{t.wallet_id}") {{ entries(after: "bogus") {{ totalCount }} }} }}'
+    )
     assert body["errors"][0]["extensions"]["code"] == "INVALID_ARGUMENT"
 
 
@@ -61,4 +63,6 @@ async def test_metrics_count_requests(http, admin):
     response = await http.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    assert 'daybook_http_requests_total{method="POST",route="/graphql",status="200"}' in response.text
+    assert (
+        'daybook_http_requests_total{method="POST",route="/graphql",status="200"}' in response.text
+    )

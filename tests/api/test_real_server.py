@@ -25,8 +25,10 @@ async def test_the_server_answers_graphql_health_and_metrics(db):
             made = httpx.post(
                 f"{base}/graphql",
                 headers={"Authorization": f"Bearer {key}"},
-                json={"query": 'mutation { createPartner(name: "Live", currencyCode: "USD", '
-                               'dayPrice: "1") { partner { name } userErrors { code } } }'},
+                json={
+                    "query": 'mutation { createPartner(name: "Live", currencyCode: "USD", '
+                    'dayPrice: "1") { partner { name } userErrors { code } } }'
+                },
             ).json()
             assert made["data"]["createPartner"] == {"partner": {"name": "Live"}, "userErrors": []}
             assert "daybook_http_request_seconds_bucket" in httpx.get(f"{base}/metrics").text
@@ -65,8 +67,12 @@ async def test_healthz_is_503_while_postgres_is_unreachable_and_recovers(scratch
         with running_server(url) as base:
             assert httpx.get(f"{base}/healthz").status_code == 200
             in_loop(admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-            in_loop(admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name))
+            in_loop(
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                    name,
+                )
+            )
             down = httpx.get(f"{base}/healthz", timeout=10)
             assert down.status_code == 503
             assert down.json()["database"] == "unreachable"

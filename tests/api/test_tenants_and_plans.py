@@ -20,9 +20,13 @@ async def test_create_partner_returns_a_working_partner_key(admin):
     assert payload["partner"]["currencyCode"] == "EUR"
     assert payload["partner"]["dayBalance"] == 0
     partner = admin.as_key(payload["apiKey"])
-    data = await partner.data("{ viewer { partner { dayPrice { amount currencyCode } trialEligible } } }")
+    data = await partner.data(
+        "{ viewer { partner { dayPrice { amount currencyCode } trialEligible } } }"
+    )
     assert data["viewer"]["partner"] == {
-        "dayPrice": {"amount": "0.40", "currencyCode": "EUR"}, "trialEligible": True}
+        "dayPrice": {"amount": "0.40", "currencyCode": "EUR"},
+        "trialEligible": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -44,7 +48,9 @@ async def test_bad_partner_input_is_refused_and_creates_nothing(admin, variables
 
 async def test_only_admin_creates_partners(admin):
     _, partner = await make_partner(admin)
-    codes = await partner.user_errors(CREATE_PARTNER, {"name": "Y", "currency": "USD", "price": "1"})
+    codes = await partner.user_errors(
+        CREATE_PARTNER, {"name": "Y", "currency": "USD", "price": "1"}
+    )
     assert codes == ["FORBIDDEN"]
     assert await Partner.all().count() == 1
 
@@ -59,12 +65,15 @@ async def test_a_customer_is_created_with_its_wallet_in_the_partner_currency(adm
 
 async def test_bad_customer_input_creates_nothing(admin):
     t = await make_tenant(admin)
-    assert await t.partner.user_errors(CREATE_CUSTOMER, {"partnerId": t.partner_id, "name": " "}) == [
-        "INVALID_ARGUMENT"]
     assert await t.partner.user_errors(
-        CREATE_CUSTOMER, {"partnerId": t.partner_id, "name": "X", "planId": "4242"}) == ["NOT_FOUND"]
+        CREATE_CUSTOMER, {"partnerId": t.partner_id, "name": " "}
+    ) == ["INVALID_ARGUMENT"]
+    assert await t.partner.user_errors(
+        CREATE_CUSTOMER, {"partnerId": t.partner_id, "name": "X", "planId": "4242"}
+    ) == ["NOT_FOUND"]
     assert await t.customer.user_errors(
-        CREATE_CUSTOMER, {"partnerId": t.partner_id, "name": "X"}) == ["FORBIDDEN"]
+        CREATE_CUSTOMER, {"partnerId": t.partner_id, "name": "X"}
+    ) == ["FORBIDDEN"]
     assert await Customer.all().count() == 1
     assert await Wallet.all().count() == 1
 
@@ -72,10 +81,14 @@ async def test_bad_customer_input_creates_nothing(admin):
 async def test_plans_platform_and_partner_own(admin):
     usd = await make_tenant(admin, "US")
     eur = await make_tenant(admin, "EU", currency="EUR")
-    platform = await admin.mutate(CREATE_PLAN, {"name": "Pro", "fee": "49.99", "cur": "USD", "tax": "20"})
+    platform = await admin.mutate(
+        CREATE_PLAN, {"name": "Pro", "fee": "49.99", "cur": "USD", "tax": "20"}
+    )
     assert platform["plan"]["monthlyFee"] == {"amount": "49.99", "currencyCode": "USD"}
     assert platform["plan"]["taxRatePercent"] == "20.00"
-    own = await usd.partner.mutate(CREATE_PLAN, {"name": "Lite", "fee": "9", "cur": "USD", "tax": "7.5"})
+    own = await usd.partner.mutate(
+        CREATE_PLAN, {"name": "Lite", "fee": "9", "cur": "USD", "tax": "7.5"}
+    )
 
     names = lambda data: sorted(p["name"] for p in data["plans"])  # noqa: E731
     assert names(await admin.data("{ plans { name } }")) == ["Lite", "Pro"]
@@ -85,10 +98,12 @@ async def test_plans_platform_and_partner_own(admin):
 
     # A customer on a plan; a plan in another currency, or another partner's plan, is refused.
     payload = await usd.partner.mutate(
-        CREATE_CUSTOMER, {"partnerId": usd.partner_id, "name": "Shop", "planId": own["plan"]["id"]})
+        CREATE_CUSTOMER, {"partnerId": usd.partner_id, "name": "Shop", "planId": own["plan"]["id"]}
+    )
     assert payload["customer"]["id"]
     assert await eur.partner.user_errors(
-        CREATE_CUSTOMER, {"partnerId": eur.partner_id, "name": "X", "planId": platform["plan"]["id"]}
+        CREATE_CUSTOMER,
+        {"partnerId": eur.partner_id, "name": "X", "planId": platform["plan"]["id"]},
     ) == ["CURRENCY_MISMATCH"]
     assert await eur.partner.user_errors(
         CREATE_CUSTOMER, {"partnerId": eur.partner_id, "name": "X", "planId": own["plan"]["id"]}
@@ -119,8 +134,11 @@ async def test_partner_markup(admin):
     query = """mutation($p: ID!, $m: Decimal!) { setPartnerMarkup(partnerId: $p, percent: $m) {
                  partner { markupPercent } userErrors { code } } }"""
     assert (await t.partner.mutate(query, {"p": t.partner_id, "m": "12.5"}))["partner"] == {
-        "markupPercent": "12.50"}
+        "markupPercent": "12.50"
+    }
     for bad in ["-1", "1000.01", "abc"]:
-        assert await t.partner.user_errors(query, {"p": t.partner_id, "m": bad}) == ["INVALID_ARGUMENT"]
+        assert await t.partner.user_errors(query, {"p": t.partner_id, "m": bad}) == [
+            "INVALID_ARGUMENT"
+        ]
     assert await t.customer.user_errors(query, {"p": t.partner_id, "m": "1"}) == ["FORBIDDEN"]
     assert (await Partner.get(id=int(t.partner_id))).markup_percent_micros == 12_500_000

@@ -39,7 +39,9 @@ async def test_a_month_of_movements_adds_up(admin, frozen_clock, assert_ledger_i
     await assert_ledger_invariants()
 
 
-async def test_debit_beyond_available_is_refused_and_changes_nothing(admin, assert_ledger_invariants):
+async def test_debit_beyond_available_is_refused_and_changes_nothing(
+    admin, assert_ledger_invariants
+):
     t = await make_tenant(admin, funds="10")
     codes = await t.partner.user_errors(
         CHARGE, {"walletId": t.wallet_id, "amount": "10.000001", "comment": "too much"}
@@ -67,7 +69,10 @@ async def test_credit_limit_lets_the_balance_go_below_zero(admin, assert_ledger_
              wallet { available { amount } creditLimit { amount } } userErrors { code } } }""",
         {"w": t.wallet_id},
     )
-    assert payload["wallet"] == {"available": {"amount": "25.00"}, "creditLimit": {"amount": "20.00"}}
+    assert payload["wallet"] == {
+        "available": {"amount": "25.00"},
+        "creditLimit": {"amount": "20.00"},
+    }
     await t.partner.mutate(CHARGE, {"walletId": t.wallet_id, "amount": "24.5", "comment": "usage"})
     codes = await t.partner.user_errors(
         CHARGE, {"walletId": t.wallet_id, "amount": "0.51", "comment": "usage"}
@@ -106,8 +111,10 @@ async def test_entries_filter_by_kind_and_time_and_paginate(admin, frozen_clock)
     amounts = [e["node"]["amount"]["amount"] for e in data["wallet"]["entries"]["edges"]]
     assert amounts == ["5.00", "4.00", "3.00", "2.00", "1.00"]
 
-    window = {"since": (start + timedelta(days=1)).isoformat(),
-              "until": (start + timedelta(days=3)).isoformat()}
+    window = {
+        "since": (start + timedelta(days=1)).isoformat(),
+        "until": (start + timedelta(days=3)).isoformat(),
+    }
     data = await t.partner.data(query, {"id": t.wallet_id, **window})
     entries = data["wallet"]["entries"]
     assert entries["totalCount"] == 4
@@ -126,8 +133,22 @@ async def test_entries_filter_by_kind_and_time_and_paginate(admin, frozen_clock)
 
 @pytest.mark.parametrize(
     "amount",
-    ["0", "0.000000", "-5", "abc", "", "1.0000001", "1e3", "NaN", "Infinity", "12,50",
-     "1000000000000", "99999999999999999999", " ", "1.2.3"],
+    [
+        "0",
+        "0.000000",
+        "-5",
+        "abc",
+        "",
+        "1.0000001",
+        "1e3",
+        "NaN",
+        "Infinity",
+        "12,50",
+        "1000000000000",
+        "99999999999999999999",
+        " ",
+        "1.2.3",
+    ],
 )
 async def test_bad_top_up_amounts_are_refused_and_change_nothing(admin, amount):
     t = await make_tenant(admin, funds="1")
@@ -170,7 +191,9 @@ async def test_bad_credit_limits_are_refused(admin):
     query = """mutation($w: ID!, $c: Decimal!) { setCreditLimit(walletId: $w, creditLimit: $c) {
                  wallet { creditLimit { amount } } userErrors { code } } }"""
     for value in ["-1", "abc", "1.1234567", "2000000000000"]:
-        assert await t.partner.user_errors(query, {"w": t.wallet_id, "c": value}) == ["INVALID_AMOUNT"]
+        assert await t.partner.user_errors(query, {"w": t.wallet_id, "c": value}) == [
+            "INVALID_AMOUNT"
+        ]
     assert (await wallet_state(t.partner, t.wallet_id))["creditLimit"]["amount"] == "0.00"
     # A customer may not extend its own credit.
     assert await t.customer.user_errors(query, {"w": t.wallet_id, "c": "50"}) == ["FORBIDDEN"]

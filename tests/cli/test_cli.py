@@ -19,7 +19,9 @@ async def test_create_admin_key_prints_a_working_key_on_its_last_line(db, http):
     key = result.stdout.strip().splitlines()[-1]
     assert key.startswith("dbk_")
     response = await http.post(
-        "/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {key}"}
+        "/graphql",
+        json={"query": "{ viewer { role } }"},
+        headers={"Authorization": f"Bearer {key}"},
     )
     assert response.json() == {"data": {"viewer": {"role": "ADMIN"}}}
 
@@ -40,7 +42,10 @@ async def test_seed_demo_then_verify(db, http):
         headers={"Authorization": f"Bearer {partner_key}"},
     )
     assert response.json()["data"]["viewer"]["partner"] == {
-        "name": "Demo Reseller", "dayBalance": 500, "customers": {"totalCount": 3}}
+        "name": "Demo Reseller",
+        "dayBalance": 500,
+        "customers": {"totalCount": 3},
+    }
     # Seeding again adds nothing but a fresh key.
     again = await run("seed-demo", url=db.url)
     assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] != partner_key

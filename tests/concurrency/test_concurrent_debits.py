@@ -17,7 +17,9 @@ from backend.domain.models import DayEntry, DayEntryKind, LedgerEntry, Partner
 from tests.factories import CHARGE, PURCHASE_DAYS, TOP_UP, make_tenant, wallet_state
 
 
-async def test_200_concurrent_debits_against_a_wallet_that_affords_50(admin, assert_ledger_invariants):
+async def test_200_concurrent_debits_against_a_wallet_that_affords_50(
+    admin, assert_ledger_invariants
+):
     t = await make_tenant(admin, funds="50")
 
     async def debit(n: int) -> dict:
@@ -43,7 +45,9 @@ async def test_200_concurrent_debits_against_a_wallet_that_affords_50(admin, ass
     await assert_ledger_invariants()
 
 
-async def test_concurrent_credits_and_debits_on_two_wallets_stay_exact(admin, assert_ledger_invariants):
+async def test_concurrent_credits_and_debits_on_two_wallets_stay_exact(
+    admin, assert_ledger_invariants
+):
     a = await make_tenant(admin, "A", funds="10")
     b = await make_tenant(admin, "B", funds="10")
 
@@ -65,7 +69,9 @@ async def test_concurrent_credits_and_debits_on_two_wallets_stay_exact(admin, as
     assert b_wallet["balance"]["amount"] == "0.10"
 
 
-async def test_the_same_idempotency_key_20_times_at_once_moves_once(admin, assert_ledger_invariants):
+async def test_the_same_idempotency_key_20_times_at_once_moves_once(
+    admin, assert_ledger_invariants
+):
     t = await make_tenant(admin)
     variables = {"walletId": t.wallet_id, "amount": "12.34", "comment": "card", "key": "pay-123"}
     bodies = await asyncio.gather(*(t.partner.execute(TOP_UP, variables) for _ in range(20)))
@@ -99,7 +105,9 @@ async def test_concurrent_day_purchases_with_one_key_add_days_once(admin, assert
     await assert_ledger_invariants()
 
 
-async def test_concurrent_day_withdrawals_never_overdraw_the_partner(admin, assert_ledger_invariants):
+async def test_concurrent_day_withdrawals_never_overdraw_the_partner(
+    admin, assert_ledger_invariants
+):
     """50 simultaneous withdrawals of 3 days from a balance of 90: exactly 30 pass."""
     t = await make_tenant(admin)
     await admin.mutate(PURCHASE_DAYS, {"partnerId": t.partner_id, "days": 90, "comment": "stock"})
@@ -109,7 +117,10 @@ async def test_concurrent_day_withdrawals_never_overdraw_the_partner(admin, asse
         try:
             async with in_transaction() as conn:
                 await day_ledger.post(
-                    conn, partner_id=partner_id, days=-3, kind=DayEntryKind.ALLOCATION,
+                    conn,
+                    partner_id=partner_id,
+                    days=-3,
+                    kind=DayEntryKind.ALLOCATION,
                     comment=f"allocation {n}",
                 )
             return True

@@ -20,8 +20,14 @@ from backend.domain.money import (
 
 @pytest.mark.parametrize(
     ("text", "micros"),
-    [("1", 1_000_000), ("0.000001", 1), ("12.34", 12_340_000), ("+7.5", 7_500_000),
-     (" 3.25 ", 3_250_000), ("1000000000", MAX_MOVEMENT_MICROS)],
+    [
+        ("1", 1_000_000),
+        ("0.000001", 1),
+        ("12.34", 12_340_000),
+        ("+7.5", 7_500_000),
+        (" 3.25 ", 3_250_000),
+        ("1000000000", MAX_MOVEMENT_MICROS),
+    ],
 )
 def test_parse_amount(text, micros):
     assert parse_amount(text) == micros
@@ -42,7 +48,13 @@ def test_negative_and_zero_when_allowed():
 
 @pytest.mark.parametrize(
     ("micros", "text"),
-    [(0, "0.00"), (1, "0.000001"), (12_340_000, "12.34"), (-5_000_000, "-5.00"), (1_234_567, "1.234567")],
+    [
+        (0, "0.00"),
+        (1, "0.000001"),
+        (12_340_000, "12.34"),
+        (-5_000_000, "-5.00"),
+        (1_234_567, "1.234567"),
+    ],
 )
 def test_format_micros(micros, text):
     assert format_micros(micros) == text

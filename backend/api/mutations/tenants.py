@@ -32,7 +32,9 @@ class TenantMutations:
                 day_price=day_price,
                 trial_eligible=trial_eligible,
             )
-            return PartnerPayload(partner=Partner.from_instance(made.partner), api_key=made.key.secret)
+            return PartnerPayload(
+                partner=Partner.from_instance(made.partner), api_key=made.key.secret
+            )
 
         return await payload_or_user_errors(PartnerPayload, build)
 
