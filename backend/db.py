@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from tortoise import Tortoise, connections
@@ -17,6 +17,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 
 from backend.settings import Settings, get_settings
+
+ModelT = TypeVar("ModelT")
 
 MODELS_MODULE = "backend.domain.models"
 MIGRATIONS_MODULE = "backend.migrations"
@@ -39,7 +41,7 @@ def _normalise_url(settings: Settings) -> str:
     return url
 
 
-async def _release_connection(conn: asyncpg.Connection) -> None:
+async def release_connection(conn: asyncpg.Connection) -> None:
     """What the pool does when a connection goes back (asyncpg's ``reset`` hook).
 
     asyncpg's default sends ``RESET ALL; UNLISTEN *; CLOSE ALL; ...`` on every
@@ -57,7 +59,7 @@ def _connection_config(settings: Settings) -> str | dict[str, Any]:
     if not url.startswith("postgres://"):
         return url
     config = expand_db_url(url)
-    config["credentials"]["reset"] = _release_connection
+    config["credentials"]["reset"] = release_connection
     return config
 
 
@@ -118,3 +120,20 @@ def dialect_sql(conn: BaseDBAsyncClient, sql: str) -> str:
     if is_postgres(conn):
         return sql
     return _PLACEHOLDER.sub(r"?\1", sql)
+
+
+async def fetch_row(sql: str, params: list[Any]) -> dict[str, Any] | None:
+    """One row of a hand-written query (``$n`` placeholders), or None.
+
+    For the few lookups on every request (the API key, the wallet being
+    moved), where building the query through the ORM costs more CPU than the
+    database takes to answer it.
+    """
+    conn = connection()
+    rows = await conn.execute_query_dict(dialect_sql(conn, sql), params)
+    return rows[0] if rows else None
+
+
+def model_from_row(model: type[ModelT], row: dict[str, Any]) -> ModelT:
+    """A model instance from a full row, converted exactly as the ORM's own reads do."""
+    return model._init_from_db(**row)

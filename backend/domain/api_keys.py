@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from backend.db import fetch_row
 from backend.domain import access
 from backend.domain.access import Principal
 from backend.domain.clock import clock
@@ -68,16 +69,21 @@ async def authenticate(authorization: str | None) -> Principal:
     match = _KEY_SHAPE.match(secret)
     if match is None:
         raise Unauthenticated("That is not a Daybook API key.")
-    record = await ApiKey.get_or_none(prefix=match.group(1))
-    if record is None or not hmac.compare_digest(record.key_hash, _hash(secret)):
+    # Runs on every request: one indexed lookup, no ORM query building.
+    row = await fetch_row(
+        "SELECT id, key_hash, role, partner_id, customer_id, revoked_at FROM api_keys"
+        " WHERE prefix = $1",
+        [match.group(1)],
+    )
+    if row is None or not hmac.compare_digest(row["key_hash"], _hash(secret)):
         raise Unauthenticated("Unknown API key.")
-    if record.revoked_at is not None:
+    if row["revoked_at"] is not None:
         raise Unauthenticated("This API key has been revoked.")
     return Principal(
-        role=Role(record.role),
-        key_id=record.id,
-        partner_id=record.partner_id,
-        customer_id=record.customer_id,
+        role=Role(row["role"]),
+        key_id=row["id"],
+        partner_id=row["partner_id"],
+        customer_id=row["customer_id"],
     )
 
 
