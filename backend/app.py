@@ -6,6 +6,7 @@ answered 401 with a JSON error and never reaches a resolver.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,12 +20,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from backend import exports
 from backend.api.context import Context
 from backend.api.schema import build_schema
 from backend.db import close_db, connection, init_db
 from backend.domain import api_keys
 from backend.domain.access import Principal
 from backend.domain.errors import Unauthenticated
+from backend.jobs import runner
 from backend.settings import Settings, get_settings
 
 REQUESTS = Counter(
@@ -33,6 +36,8 @@ REQUESTS = Counter(
 LATENCY = Histogram("daybook_http_request_seconds", "HTTP request latency", ["route"])
 
 PRINCIPAL_KEY = "daybook.principal"
+# Paths with ids are counted as "other" so metrics never get one label per id.
+KNOWN_ROUTES = ("/graphql", "/healthz", "/metrics")
 
 
 class DaybookGraphQL(GraphQL):
@@ -140,11 +145,16 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        jobs: asyncio.Task | None = None
         if manage_db:
             await init_db(settings)
+            if settings.jobs_interval_seconds > 0:
+                jobs = asyncio.create_task(runner.run_forever(settings.jobs_interval_seconds))
         try:
             yield
         finally:
+            if jobs is not None:
+                jobs.cancel()
             if manage_db:
                 await close_db()
 
@@ -154,6 +164,10 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 "/graphql",
                 Authenticated(graphql, allow_ide=not settings.production),
                 methods=["GET", "POST"],
+            ),
+            Route(
+                "/partners/{partner_id}/day-entries.csv",
+                Authenticated(exports.day_entries_csv, allow_ide=False),
             ),
             Route("/healthz", healthz),
             Route("/metrics", metrics),

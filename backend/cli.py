@@ -76,6 +76,20 @@ def seed_demo() -> None:
 
 
 @main.command()
+@click.option("--loop", is_flag=True, help="Keep running, one pass every --interval seconds.")
+@click.option("--interval", default=60.0, show_default=True, type=float)
+def jobs(loop: bool, interval: float) -> None:
+    """Run the periodic jobs (channel expiry and its alerts) once, or forever with --loop."""
+    from backend.jobs import runner
+
+    if loop:
+        _with_db(lambda: runner.run_forever(interval))
+        return
+    for name, report in _with_db(runner.run_once).items():
+        click.echo(f"{name}: {report}")
+
+
+@main.command()
 def verify() -> None:
     """Check the ledger invariants; exit 1 on any breach."""
     from backend.domain.verify import find_breaches

@@ -21,6 +21,8 @@ class Settings:
     env: str
     # Largest number of connections one worker keeps to PostgreSQL.
     db_pool_size: int
+    # Seconds between passes of the periodic jobs inside `daybook serve`; 0 turns them off.
+    jobs_interval_seconds: float = 60.0
     # GraphQL abuse limits (see backend/api/schema.py).
     max_query_depth: int = 10
     max_aliases: int = 30
@@ -47,4 +49,5 @@ def get_settings() -> Settings:
         redis_url=os.environ.get("DAYBOOK_REDIS_URL") or None,
         env=os.environ.get("DAYBOOK_ENV", "development"),
         db_pool_size=int(os.environ.get("DAYBOOK_DB_POOL_SIZE", "20")),
+        jobs_interval_seconds=float(os.environ.get("DAYBOOK_JOBS_INTERVAL", "60")),
     )

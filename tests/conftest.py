@@ -39,8 +39,13 @@ PG_ADMIN_URL = os.environ.get("DAYBOOK_TEST_PG_URL", f"postgres://postgres@{PG_H
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 ALL_TABLES = (
+    "alerts",
+    "job_leases",
+    "trial_claims",
+    "channel_lots",
     "ledger_entries",
     "day_entries",
+    "channels",
     "idempotency_records",
     "api_keys",
     "wallets",

@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from backend.domain.access import Principal
-from backend.domain.models import Customer, Partner, Plan, Wallet
+from backend.domain.models import Channel, Customer, Partner, Plan, Wallet
 
 
 def _by_id_loader(model: Any, column: str = "id") -> DataLoader:
@@ -28,6 +28,7 @@ class Loaders:
     partner: DataLoader = field(default_factory=lambda: _by_id_loader(Partner))
     customer: DataLoader = field(default_factory=lambda: _by_id_loader(Customer))
     plan: DataLoader = field(default_factory=lambda: _by_id_loader(Plan))
+    channel: DataLoader = field(default_factory=lambda: _by_id_loader(Channel))
     wallet_by_customer: DataLoader = field(
         default_factory=lambda: _by_id_loader(Wallet, "customer_id")
     )

@@ -5,7 +5,16 @@ from __future__ import annotations
 import strawberry
 
 from backend.api.errors import UserError
-from backend.api.types import Customer, DayEntry, LedgerEntry, Partner, Plan, Role, Wallet
+from backend.api.types import (
+    Channel,
+    Customer,
+    DayEntry,
+    LedgerEntry,
+    Partner,
+    Plan,
+    Role,
+    Wallet,
+)
 
 
 @strawberry.type
@@ -52,4 +61,20 @@ class ApiKeyPayload:
     api_key: str | None = None
     key_prefix: str | None = None
     role: Role | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ChannelPayload:
+    channel: Channel | None = None
+    day_entry: DayEntry | None = None
+    replayed: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ChannelsPayload:
+    channels: list[Channel] = strawberry.field(default_factory=list)
+    day_entries: list[DayEntry] = strawberry.field(default_factory=list)
+    replayed: bool = False
     user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -8,8 +8,8 @@ from strawberry.types import Info
 from backend.api.context import principal_of
 from backend.api.errors import as_graphql_error
 from backend.api.pagination import decode_cursor, page_size
-from backend.api.types import Customer, Partner, Plan, Viewer, Wallet
-from backend.domain import access, plans
+from backend.api.types import Alert, Channel, Customer, Partner, Plan, Viewer, Wallet
+from backend.domain import access, alerts, channels, plans
 from backend.domain.errors import DomainError
 from backend.domain.models import Partner as PartnerModel
 from backend.domain.models import Role
@@ -60,6 +60,29 @@ class Query:
             return Wallet.from_instance(await access.get_wallet(principal_of(info), id, "id"))
         except DomainError as error:
             raise as_graphql_error(error) from error
+
+    @strawberry.field
+    async def channel(self, info: Info, id: strawberry.ID) -> Channel | None:
+        try:
+            return Channel.from_instance(await channels.get_channel(principal_of(info), id, "id"))
+        except DomainError as error:
+            raise as_graphql_error(error) from error
+
+    @strawberry.field(description="Alerts the caller may see, newest first.")
+    async def alerts(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        unresolved_only: bool = False,
+    ) -> list[Alert]:
+        query = alerts.visible_to(principal_of(info))
+        if unresolved_only:
+            query = query.filter(resolved_at=None)
+        if after:
+            query = query.filter(id__lt=decode_cursor(after))
+        rows = await query.order_by("-id").limit(page_size(first))
+        return [Alert.from_instance(row) for row in rows]
 
     @strawberry.field
     async def plans(self, info: Info) -> list[Plan]:

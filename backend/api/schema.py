@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from backend.api.mutations.api_keys import ApiKeyMutations
+from backend.api.mutations.channels import ChannelMutations
 from backend.api.mutations.days import DayMutations
 from backend.api.mutations.tenants import TenantMutations
 from backend.api.mutations.wallets import WalletMutations
@@ -26,7 +27,7 @@ from backend.settings import Settings, get_settings
 
 
 @strawberry.type
-class Mutation(TenantMutations, ApiKeyMutations, WalletMutations, DayMutations):
+class Mutation(TenantMutations, ApiKeyMutations, WalletMutations, DayMutations, ChannelMutations):
     pass
 
 

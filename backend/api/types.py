@@ -19,13 +19,17 @@ from backend.api.context import loaders_of, principal_of
 from backend.api.errors import as_graphql_error
 from backend.api.pagination import Connection, fetch_page, to_connection
 from backend.api.scalars import DecimalString
-from backend.domain import models
-from backend.domain.errors import Forbidden
+from backend.domain import channels, models, partner_days
+from backend.domain.clock import clock
+from backend.domain.errors import DomainError
 from backend.domain.money import format_micros
 
 Role = strawberry.enum(models.Role)
 LedgerEntryKind = strawberry.enum(models.LedgerEntryKind)
 DayEntryKind = strawberry.enum(models.DayEntryKind)
+ChannelStatus = strawberry.enum(models.ChannelStatus)
+MessagingTier = strawberry.enum(models.MessagingTier)
+AlertKind = strawberry.enum(models.AlertKind)
 
 
 @strawberry.type
@@ -92,6 +96,7 @@ class DayEntry:
     day_balance_after: int
     comment: str
     created_at: datetime
+    _channel_id: strawberry.Private[int | None]
 
     @classmethod
     def from_instance(cls, entry: models.DayEntry) -> DayEntry:
@@ -102,6 +107,89 @@ class DayEntry:
             day_balance_after=entry.day_balance_after,
             comment=entry.comment,
             created_at=entry.created_at,
+            _channel_id=entry.channel_id,
+        )
+
+    @strawberry.field
+    async def channel(
+        self, info: Info
+    ) -> Annotated[Channel, strawberry.lazy("backend.api.types")] | None:
+        if self._channel_id is None:
+            return None
+        return Channel.from_instance(await loaders_of(info).channel.load(self._channel_id))
+
+
+@strawberry.type
+class Channel:
+    id: strawberry.ID
+    name: str
+    phone_number: str
+    phone_number_id: str | None
+    status: ChannelStatus
+    active_until: datetime | None
+    days_remaining: int
+    messaging_tier: MessagingTier
+    created_at: datetime
+    _model: strawberry.Private[models.Channel]
+
+    @classmethod
+    def from_instance(cls, channel: models.Channel) -> Channel:
+        now = clock.now()
+        return cls(
+            id=strawberry.ID(str(channel.id)),
+            name=channel.name,
+            phone_number=channel.phone_number,
+            phone_number_id=channel.phone_number_id,
+            status=channels.effective_status(channel, now),
+            active_until=channel.active_until,
+            days_remaining=channels.days_remaining(channel, now),
+            messaging_tier=models.MessagingTier(channel.messaging_tier),
+            created_at=channel.created_at,
+            _model=channel,
+        )
+
+    @strawberry.field
+    async def customer(
+        self, info: Info
+    ) -> Annotated[Customer, strawberry.lazy("backend.api.types")]:
+        return Customer.from_instance(await loaders_of(info).customer.load(self._model.customer_id))
+
+
+async def channel_connection(
+    query, first: int | None, after: str | None, status: models.ChannelStatus | None
+) -> Connection[Channel]:
+    query = channels.filter_by_status(query, status, clock.now())
+    page = await fetch_page(query, first=first, after=after, newest_first=False)
+    return to_connection(page, Channel.from_instance)
+
+
+@strawberry.type
+class Alert:
+    id: strawberry.ID
+    kind: AlertKind
+    message: str
+    partner_id: strawberry.ID | None
+    customer_id: strawberry.ID | None
+    wallet_id: strawberry.ID | None
+    channel_id: strawberry.ID | None
+    created_at: datetime
+    resolved_at: datetime | None
+
+    @classmethod
+    def from_instance(cls, alert: models.Alert) -> Alert:
+        def as_id(value: int | None) -> strawberry.ID | None:
+            return None if value is None else strawberry.ID(str(value))
+
+        return cls(
+            id=strawberry.ID(str(alert.id)),
+            kind=models.AlertKind(alert.kind),
+            message=alert.message,
+            partner_id=as_id(alert.partner_id),
+            customer_id=as_id(alert.customer_id),
+            wallet_id=as_id(alert.wallet_id),
+            channel_id=as_id(alert.channel_id),
+            created_at=alert.created_at,
+            resolved_at=alert.resolved_at,
         )
 
 
@@ -188,6 +276,17 @@ class Customer:
         return Wallet.from_instance(row)
 
     @strawberry.field
+    async def channels(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        status: ChannelStatus | None = None,
+    ) -> Connection[Channel]:
+        return await channel_connection(
+            models.Channel.filter(customer_id=self._model.id), first, after, status
+        )
+
+    @strawberry.field
     async def plan(self, info: Info) -> Plan | None:
         if self._model.plan_id is None:
             return None
@@ -234,25 +333,42 @@ class Partner:
         page = await fetch_page(query, first=first, after=after, newest_first=False)
         return to_connection(page, Customer.from_instance)
 
+    @strawberry.field
+    async def channels(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: ChannelStatus | None = None,
+    ) -> Connection[Channel]:
+        query = models.Channel.filter(partner_id=self._model.id)
+        principal = principal_of(info)
+        if principal.role == models.Role.CUSTOMER:
+            query = query.filter(customer_id=principal.customer_id)
+        return await channel_connection(query, first, after, status)
+
     @strawberry.field(description="The billing history of the day balance, newest first.")
     async def day_entries(
         self,
         info: Info,
         first: int | None = None,
         after: str | None = None,
+        channel_id: strawberry.ID | None = None,
         kind: DayEntryKind | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> Connection[DayEntry]:
-        if principal_of(info).role == models.Role.CUSTOMER:
-            raise as_graphql_error(Forbidden("A customer cannot read its partner's day history."))
-        query = models.DayEntry.filter(partner_id=self._model.id)
-        if kind is not None:
-            query = query.filter(kind=kind)
-        if since is not None:
-            query = query.filter(created_at__gte=since)
-        if until is not None:
-            query = query.filter(created_at__lt=until)
+        try:
+            query = partner_days.history_query(
+                principal_of(info),
+                self._model.id,
+                channel_id=channel_id,
+                kind=kind,
+                since=since,
+                until=until,
+            )
+        except DomainError as error:
+            raise as_graphql_error(error) from error
         page = await fetch_page(query, first=first, after=after, newest_first=True)
         return to_connection(page, DayEntry.from_instance)
 

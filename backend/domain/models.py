@@ -21,6 +21,15 @@ Invariants (stated here, enforced by the database where it can, and checked by
    moves money or days at most once.
 7. API keys are stored as SHA-256 hashes; only the public prefix is stored in
    clear. A key's role matches its tenant (CHECK).
+8. Days given to a channel are kept as lots (``ChannelLot``: paid or trial,
+   days, the interval they cover). For every partner, the paid days in lots
+   equal the days its ALLOCATION and TRIAL_FUNDED entries took, and the days
+   refunded from lots equal its REFUND entries; so ``balance + days held by
+   live channels + days used == days purchased`` can be proven from the rows.
+   A lot never refunds more than it holds (CHECK).
+9. A phone number is on at most one live (not DELETED) channel, and so is a
+   WhatsApp ``phone_number_id`` (partial unique indexes); a phone number gets
+   one trial ever (``TrialClaim.phone_number`` unique).
 """
 
 from __future__ import annotations
@@ -57,6 +66,36 @@ class DayEntryKind(StrEnum):
     TRIAL_FUNDED = "TRIAL_FUNDED"
     REFUND = "REFUND"
     ADJUSTMENT = "ADJUSTMENT"
+
+
+class ChannelStatus(StrEnum):
+    PENDING = "PENDING"
+    TRIAL = "TRIAL"
+    ACTIVE = "ACTIVE"
+    EXPIRED = "EXPIRED"
+    DELETED = "DELETED"
+
+
+class MessagingTier(StrEnum):
+    TIER_250 = "TIER_250"
+    TIER_2K = "TIER_2K"
+    TIER_10K = "TIER_10K"
+    TIER_100K = "TIER_100K"
+    TIER_UNLIMITED = "TIER_UNLIMITED"
+
+
+class LotKind(StrEnum):
+    PAID = "PAID"  # bought with the partner's days (funded trials included): refundable
+    TRIAL = "TRIAL"  # free trial days: never refunded
+
+
+class AlertKind(StrEnum):
+    LOW_BALANCE = "LOW_BALANCE"
+    LOW_DAYS = "LOW_DAYS"
+    CHANNEL_EXPIRING = "CHANNEL_EXPIRING"
+    CHANNEL_EXPIRED = "CHANNEL_EXPIRED"
+    AUTO_RECHARGE_FAILED = "AUTO_RECHARGE_FAILED"
+    INVOICE_OVERDUE = "INVOICE_OVERDUE"
 
 
 class Partner(Model):
@@ -175,6 +214,9 @@ class DayEntry(Model):
     kind = fields.CharEnumField(DayEntryKind, max_length=32)
     days = fields.BigIntField()
     day_balance_after = fields.BigIntField()
+    channel: fields.ForeignKeyNullableRelation[Channel] = fields.ForeignKeyField(
+        "models.Channel", related_name="day_entries", null=True, on_delete=fields.RESTRICT
+    )
     comment = fields.CharField(max_length=500)
     created_at = fields.DatetimeField()
 
@@ -233,3 +275,117 @@ class IdempotencyRecord(Model):
     class Meta:
         table = "idempotency_records"
         unique_together = (("scope", "key"),)
+
+
+class Channel(Model):
+    """A customer's WhatsApp number, kept active by the partner's days."""
+
+    id = fields.BigIntField(primary_key=True)
+    # The partner is the customer's; stored too so a partner's channels are one index away.
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="channels", on_delete=fields.RESTRICT
+    )
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="channels", on_delete=fields.RESTRICT
+    )
+    name = fields.CharField(max_length=200)
+    phone_number = fields.CharField(max_length=20)  # E.164
+    phone_number_id = fields.CharField(max_length=64, null=True)
+    status = fields.CharEnumField(ChannelStatus, max_length=16)
+    active_until = fields.DatetimeField(null=True)
+    messaging_tier = fields.CharEnumField(
+        MessagingTier, max_length=16, default=MessagingTier.TIER_250
+    )
+    created_at = fields.DatetimeField()
+    deleted_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "channels"
+        indexes = (("partner_id", "status", "id"), ("customer_id", "status", "id"))
+
+
+class ChannelLot(Model):
+    """Days given to a channel at once, and the stretch of time they cover."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel: fields.ForeignKeyRelation[Channel] = fields.ForeignKeyField(
+        "models.Channel", related_name="lots", on_delete=fields.RESTRICT
+    )
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="channel_lots", on_delete=fields.RESTRICT
+    )
+    kind = fields.CharEnumField(LotKind, max_length=8)
+    days = fields.BigIntField()
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    refunded_days = fields.BigIntField(default=0)
+    day_entry: fields.ForeignKeyRelation[DayEntry] = fields.ForeignKeyField(
+        "models.DayEntry", related_name="lots", on_delete=fields.RESTRICT
+    )
+    comment = fields.CharField(max_length=500)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "channel_lots"
+        indexes = (("channel_id", "id"),)
+        constraints = (
+            CheckConstraint(check="days > 0", name="channel_lots_days_positive"),
+            CheckConstraint(
+                check="refunded_days >= 0 AND refunded_days <= days",
+                name="channel_lots_refund_within_days",
+            ),
+        )
+
+
+class TrialClaim(Model):
+    """A phone number that has had its one free or funded trial."""
+
+    id = fields.BigIntField(primary_key=True)
+    phone_number = fields.CharField(max_length=20, unique=True)
+    channel: fields.ForeignKeyRelation[Channel] = fields.ForeignKeyField(
+        "models.Channel", related_name="trial_claims", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "trial_claims"
+
+
+class Alert(Model):
+    """Something a partner or customer must know about: stored, then pushed."""
+
+    id = fields.BigIntField(primary_key=True)
+    kind = fields.CharEnumField(AlertKind, max_length=32)
+    message = fields.CharField(max_length=500)
+    partner: fields.ForeignKeyNullableRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="alerts", null=True, on_delete=fields.RESTRICT
+    )
+    customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="alerts", null=True, on_delete=fields.RESTRICT
+    )
+    wallet: fields.ForeignKeyNullableRelation[Wallet] = fields.ForeignKeyField(
+        "models.Wallet", related_name="alerts", null=True, on_delete=fields.RESTRICT
+    )
+    channel: fields.ForeignKeyNullableRelation[Channel] = fields.ForeignKeyField(
+        "models.Channel", related_name="alerts", null=True, on_delete=fields.RESTRICT
+    )
+    # Makes an alert fire once: unique while set. "Once per crossing" alerts
+    # clear it when resolved, so the next crossing may fire again.
+    dedupe_key = fields.CharField(max_length=200, null=True, unique=True)
+    created_at = fields.DatetimeField()
+    resolved_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "alerts"
+        indexes = (("partner_id", "id"), ("customer_id", "id"))
+
+
+class JobLease(Model):
+    """Who runs a periodic job right now: one runner at a time across workers."""
+
+    name = fields.CharField(max_length=64, primary_key=True)
+    holder = fields.CharField(max_length=128)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "job_leases"

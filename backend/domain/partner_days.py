@@ -7,13 +7,16 @@ the channels module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
-from backend.domain import access, day_ledger, idempotency, validation
+from backend.domain import access, alerts, day_ledger, idempotency, validation
 from backend.domain.access import Principal
-from backend.domain.errors import InvalidDays
+from backend.domain.errors import Forbidden, InvalidDays, NotFound
 from backend.domain.models import DayEntry, DayEntryKind, Partner, Role
 
 MAX_PURCHASE_DAYS = 1_000_000
@@ -64,6 +67,39 @@ async def purchase_days(
     )
 
 
+def history_query(
+    principal: Principal,
+    partner_id: int,
+    *,
+    channel_id: str | None = None,
+    kind: DayEntryKind | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet:
+    """The partner's day entries with the billing-history filters (GraphQL and CSV alike).
+
+    ``since`` is inclusive, ``until`` exclusive. An unknown channel id simply
+    matches nothing.
+    """
+    if principal.role == Role.CUSTOMER:
+        raise Forbidden("A customer cannot read its partner's day history.")
+    if not access.can_see_partner(principal, partner_id):
+        raise NotFound("No such partner.", field="partnerId")
+    query = DayEntry.filter(partner_id=partner_id)
+    if channel_id is not None:
+        try:
+            query = query.filter(channel_id=access.parse_id(channel_id, field="channelId"))
+        except NotFound:
+            query = query.filter(id=0)
+    if kind is not None:
+        query = query.filter(kind=kind)
+    if since is not None:
+        query = query.filter(created_at__gte=since)
+    if until is not None:
+        query = query.filter(created_at__lt=until)
+    return query
+
+
 async def set_low_days_threshold(
     principal: Principal, *, partner_id: str, days: int | None
 ) -> Partner:
@@ -73,5 +109,20 @@ async def set_low_days_threshold(
         raise InvalidDays(
             f"The threshold is a whole number of days from 0 to {MAX_PURCHASE_DAYS}.", field="days"
         )
-    await Partner.filter(id=partner.id).update(low_days_threshold=days)
+    async with in_transaction() as conn:
+        # Moving the threshold past the balance is a crossing too, either way.
+        current = await Partner.select_for_update().using_db(conn).get(id=partner.id)
+        was_low = _is_low(current.day_balance, current.low_days_threshold)
+        await Partner.filter(id=partner.id).using_db(conn).update(low_days_threshold=days)
+        now_low = _is_low(current.day_balance, days)
+        if now_low and not was_low:
+            await alerts.on_day_balance_moved(
+                conn, partner_id=partner.id, before=days, after=current.day_balance, threshold=days
+            )
+        elif was_low and not now_low:
+            await alerts.resolve_open(conn, alerts.low_days_key(partner.id))
     return await Partner.get(id=partner.id)
+
+
+def _is_low(balance: int, threshold: int | None) -> bool:
+    return threshold is not None and balance < threshold

@@ -37,6 +37,22 @@ CHECKS: dict[str, str] = {
             FROM day_entries
         ) t WHERE day_balance_after <> running
     """,
+    "paid lot days != days the partner's allocations took": """
+        SELECT p.id AS id,
+               COALESCE((SELECT SUM(days) FROM channel_lots l
+                         WHERE l.partner_id = p.id AND l.kind = 'PAID'), 0) AS stored,
+               -COALESCE((SELECT SUM(days) FROM day_entries e WHERE e.partner_id = p.id
+                          AND e.kind IN ('ALLOCATION', 'TRIAL_FUNDED')), 0) AS computed
+        FROM partners p
+    """,
+    "days refunded from lots != the partner's REFUND entries": """
+        SELECT p.id AS id,
+               COALESCE((SELECT SUM(refunded_days) FROM channel_lots l
+                         WHERE l.partner_id = p.id), 0) AS stored,
+               COALESCE((SELECT SUM(days) FROM day_entries e WHERE e.partner_id = p.id
+                         AND e.kind = 'REFUND'), 0) AS computed
+        FROM partners p
+    """,
     "negative day balance": "SELECT id, day_balance AS stored, 0 AS computed FROM partners WHERE day_balance < 0",
     "negative holds": "SELECT id, held_micros AS stored, 0 AS computed FROM wallets WHERE held_micros < 0",
 }
@@ -59,6 +75,8 @@ async def find_breaches() -> list[Breach]:
     for name, sql in CHECKS.items():
         rows = await conn.execute_query_dict(sql)
         breaches.extend(
-            Breach(name, int(row["id"]), int(row["stored"]), int(row["computed"])) for row in rows
+            Breach(name, int(row["id"]), int(row["stored"]), int(row["computed"]))
+            for row in rows
+            if int(row["stored"]) != int(row["computed"])
         )
     return breaches

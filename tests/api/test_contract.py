@@ -20,28 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT.parent / "shared" / "tools" / "contract_check.py"
 
 KNOWN_GAPS = {
-    # Issue 3: channels and day allocation
-    "missing type ChannelStatus",
-    "missing type MessagingTier",
-    "Partner.channels: missing field",
-    "Partner.dayEntries(channelId): missing argument",
-    "Customer.channels: missing field",
-    "DayEntry.channel: missing field",
-    "missing type Channel",
-    "missing type ChannelConnection",
-    "missing type ChannelEdge",
-    "missing type ChannelPayload",
-    "missing type ChannelsPayload",
-    "missing type ExtendChannelItem",
-    "Query.channel: missing field",
-    "Mutation.createChannel: missing field",
-    "Mutation.extendChannel: missing field",
-    "Mutation.extendChannels: missing field",
-    "Mutation.deleteChannel: missing field",
-    "Mutation.setMessagingTier: missing field",
-    "Query.alerts: missing field",
-    "missing type Alert",
-    "missing type AlertKind",
     # Issue 4: conversation charging, rate cards, holds
     "missing type JSON",
     "missing type ConversationCategory",

@@ -108,7 +108,7 @@ async def test_concurrent_day_purchases_with_one_key_add_days_once(admin, assert
 async def test_concurrent_day_withdrawals_never_overdraw_the_partner(
     admin, assert_ledger_invariants
 ):
-    """50 simultaneous withdrawals of 3 days from a balance of 90: exactly 30 pass."""
+    """50 simultaneous corrections of -3 days against a balance of 90: exactly 30 pass."""
     t = await make_tenant(admin)
     await admin.mutate(PURCHASE_DAYS, {"partnerId": t.partner_id, "days": 90, "comment": "stock"})
     partner_id = int(t.partner_id)
@@ -120,7 +120,7 @@ async def test_concurrent_day_withdrawals_never_overdraw_the_partner(
                     conn,
                     partner_id=partner_id,
                     days=-3,
-                    kind=DayEntryKind.ALLOCATION,
+                    kind=DayEntryKind.ADJUSTMENT,
                     comment=f"allocation {n}",
                 )
             return True
@@ -130,5 +130,5 @@ async def test_concurrent_day_withdrawals_never_overdraw_the_partner(
     outcomes = await asyncio.gather(*(withdraw(n) for n in range(50)))
     assert outcomes.count(True) == 30
     assert (await Partner.get(id=partner_id)).day_balance == 0
-    assert await DayEntry.filter(partner_id=partner_id, kind=DayEntryKind.ALLOCATION).count() == 30
+    assert await DayEntry.filter(partner_id=partner_id, kind=DayEntryKind.ADJUSTMENT).count() == 30
     await assert_ledger_invariants()

@@ -1,0 +1,118 @@
+"""Alerts: stored rows that tell a partner or customer something needs attention.
+
+An alert fires once: each carries a ``dedupe_key`` that is unique while set.
+Alerts that fire "once per crossing" (LOW_DAYS, LOW_BALANCE) use an *open* key
+per tenant and clear it when resolved, so the next crossing fires again;
+channel alerts keep a key per channel and expiry date forever.
+Pushing alerts to subscribers after commit comes with the events module.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
+
+from backend.db import dialect_sql
+from backend.domain.access import Principal
+from backend.domain.clock import clock
+from backend.domain.ledger import db_datetime
+from backend.domain.models import Alert, AlertKind, Role
+
+CHANNEL_ALERTS = (AlertKind.CHANNEL_EXPIRING, AlertKind.CHANNEL_EXPIRED)
+
+
+def visible_to(principal: Principal) -> QuerySet:
+    """ADMIN: every alert; PARTNER: its own and its customers'; CUSTOMER: its own."""
+    if principal.role == Role.ADMIN:
+        return Alert.all()
+    if principal.role == Role.PARTNER:
+        return Alert.filter(partner_id=principal.partner_id)
+    return Alert.filter(customer_id=principal.customer_id)
+
+
+def low_days_key(partner_id: int) -> str:
+    return f"LOW_DAYS:{partner_id}:open"
+
+
+def channel_key(kind: AlertKind, channel_id: int, active_until: datetime) -> str:
+    return f"{kind.value}:{channel_id}:{active_until.isoformat()}"
+
+
+async def raise_alert(
+    conn: BaseDBAsyncClient,
+    *,
+    kind: AlertKind,
+    message: str,
+    dedupe_key: str,
+    partner_id: int | None = None,
+    customer_id: int | None = None,
+    wallet_id: int | None = None,
+    channel_id: int | None = None,
+) -> int | None:
+    """Store the alert unless one with the same key exists; the new id, or None."""
+    rows = await conn.execute_query_dict(
+        dialect_sql(
+            conn,
+            "INSERT INTO alerts (kind, message, partner_id, customer_id, wallet_id, channel_id,"
+            " dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+        ),
+        [
+            kind.value,
+            message[:500],
+            partner_id,
+            customer_id,
+            wallet_id,
+            channel_id,
+            dedupe_key,
+            db_datetime(conn, clock.now()),
+        ],
+    )
+    return rows[0]["id"] if rows else None
+
+
+async def resolve_open(conn: BaseDBAsyncClient, dedupe_key: str) -> None:
+    """Resolve a once-per-crossing alert and free its key for the next crossing."""
+    await conn.execute_query(
+        dialect_sql(
+            conn,
+            "UPDATE alerts SET resolved_at = $1, dedupe_key = NULL"
+            " WHERE dedupe_key = $2 AND resolved_at IS NULL",
+        ),
+        [db_datetime(conn, clock.now()), dedupe_key],
+    )
+
+
+async def resolve_channel_alerts_many(conn: BaseDBAsyncClient, channel_ids: list[int]) -> None:
+    """The channels were extended or deleted: their expiry warnings no longer stand."""
+    if not channel_ids:
+        return
+    placeholders = ", ".join(f"${n}" for n in range(2, len(channel_ids) + 2))
+    await conn.execute_query(
+        dialect_sql(
+            conn,
+            f"UPDATE alerts SET resolved_at = $1 WHERE channel_id IN ({placeholders})"
+            " AND kind IN ('CHANNEL_EXPIRING', 'CHANNEL_EXPIRED') AND resolved_at IS NULL",
+        ),
+        [db_datetime(conn, clock.now()), *channel_ids],
+    )
+
+
+async def on_day_balance_moved(
+    conn: BaseDBAsyncClient, *, partner_id: int, before: int, after: int, threshold: int | None
+) -> None:
+    """LOW_DAYS fires when the balance crosses below the threshold, resolves when it recovers."""
+    if threshold is None:
+        return
+    if before >= threshold > after:
+        await raise_alert(
+            conn,
+            kind=AlertKind.LOW_DAYS,
+            message=f"The day balance is {after} days, below the threshold of {threshold}.",
+            dedupe_key=low_days_key(partner_id),
+            partner_id=partner_id,
+        )
+    elif before < threshold <= after:
+        await resolve_open(conn, low_days_key(partner_id))
