@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             ),
             Route(
                 "/partners/{partner_id}/day-entries.csv",
-                Authenticated(exports.day_entries_csv, allow_ide=False),
+                Authenticated(request_response(exports.day_entries_csv), allow_ide=False),
             ),
             Route("/healthz", healthz),
             Route("/metrics", metrics),

@@ -112,3 +112,65 @@ async def make_tenant(
 
 async def wallet_state(client: GraphQLClient, wallet_id: str) -> dict:
     return (await client.data(WALLET, {"id": wallet_id}))["wallet"]
+
+
+CREATE_CHANNEL = """
+mutation($c: ID!, $name: String!, $phone: String!, $pid: String, $trial: Boolean, $fund: Boolean) {
+  createChannel(customerId: $c, name: $name, phoneNumber: $phone, phoneNumberId: $pid,
+                trial: $trial, fundTrialFromBalance: $fund) {
+    channel { id name phoneNumber phoneNumberId status activeUntil daysRemaining messagingTier }
+    dayEntry { id kind days dayBalanceAfter comment }
+    userErrors { field code message }
+  }
+}"""
+
+EXTEND = """
+mutation($id: ID!, $days: Int!, $comment: String!, $key: String) {
+  extendChannel(channelId: $id, days: $days, comment: $comment, idempotencyKey: $key) {
+    channel { id status activeUntil daysRemaining }
+    dayEntry { id kind days dayBalanceAfter comment channel { id } }
+    replayed
+    userErrors { field code message }
+  }
+}"""
+
+EXTEND_MANY = """
+mutation($items: [ExtendChannelItem!]!, $comment: String!, $key: String) {
+  extendChannels(items: $items, comment: $comment, idempotencyKey: $key) {
+    channels { id status activeUntil daysRemaining }
+    dayEntries { id kind days dayBalanceAfter channel { id } }
+    replayed
+    userErrors { field code message }
+  }
+}"""
+
+DELETE_CHANNEL = """
+mutation($id: ID!, $comment: String!) {
+  deleteChannel(channelId: $id, comment: $comment) {
+    channel { id status daysRemaining }
+    dayEntry { id kind days dayBalanceAfter comment }
+    userErrors { field code message }
+  }
+}"""
+
+CHANNEL = (
+    """query($id: ID!) { channel(id: $id) { id status activeUntil daysRemaining messagingTier } }"""
+)
+
+DAY_BALANCE = """query($id: ID!) { partner(id: $id) { dayBalance } }"""
+
+
+def phone(n: int) -> str:
+    """A valid, distinct German mobile number for test n."""
+    return f"+491511{n:07d}"
+
+
+async def make_channel(partner: GraphQLClient, customer_id: str, n: int = 0, **options) -> dict:
+    payload = await partner.mutate(
+        CREATE_CHANNEL, {"c": customer_id, "name": f"Line {n}", "phone": phone(n), **options}
+    )
+    return payload["channel"]
+
+
+async def day_balance(client: GraphQLClient, partner_id: str) -> int:
+    return (await client.data(DAY_BALANCE, {"id": partner_id}))["partner"]["dayBalance"]

@@ -62,3 +62,9 @@ async def test_verify_exits_1_on_a_tampered_balance(db, admin):
     result = await run("verify", url=db.url)
     assert result.returncode == 1
     assert f"wallet balance != sum of its entries: id={t.wallet_id}" in result.stderr
+
+
+async def test_jobs_runs_one_pass(db):
+    result = await run("jobs", url=db.url)
+    assert result.returncode == 0, result.stderr
+    assert "channel-expiry: ExpiryReport(expired=0, warned=0)" in result.stdout
