@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 from tortoise import Tortoise, connections
+from tortoise.backends.base import executor
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 
@@ -84,6 +85,10 @@ TORTOISE_ORM = tortoise_config()
 
 
 async def init_db(settings: Settings | None = None) -> None:
+    # Tortoise caches each model's INSERT text by connection *name*, not by
+    # dialect; a process that moves between SQLite and PostgreSQL (the test
+    # suite, the benchmarks) must start from an empty cache.
+    executor.EXECUTOR_CACHE.clear()
     # Global fallback: uvicorn runs the lifespan in one task and requests in
     # others; without it Tortoise's per-task context is invisible to requests.
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)

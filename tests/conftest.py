@@ -24,7 +24,6 @@ import asyncpg
 import httpx
 import pytest
 from tortoise import Tortoise
-from tortoise.backends.base import executor
 
 from backend.app import create_app
 from backend.db import close_db, init_db, run_migrations
@@ -106,9 +105,6 @@ async def database(request: pytest.FixtureRequest, tmp_path_factory) -> AsyncIte
 @pytest.fixture
 async def db(database: TestDatabase, tmp_path: Path) -> AsyncIterator[TestDatabase]:
     """Empty, migrated tables for this test, on the session's database kind."""
-    # Tortoise caches each model's INSERT text by connection *name*, not
-    # dialect; one process switching SQLite <-> PostgreSQL must forget it.
-    executor.EXECUTOR_CACHE.clear()
     if database.kind == "sqlite":
         path = tmp_path / "test.sqlite3"
         shutil.copyfile(database.template, path)
