@@ -37,7 +37,9 @@ lint: install
 	$(BIN)/ruff format --check backend tests bench
 
 bench: install
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/channels.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

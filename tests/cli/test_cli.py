@@ -43,7 +43,7 @@ async def test_seed_demo_then_verify(db, http):
     )
     assert response.json()["data"]["viewer"]["partner"] == {
         "name": "Demo Reseller",
-        "dayBalance": 500,
+        "dayBalance": 500 - 3 * 30,
         "customers": {"totalCount": 3},
     }
     # Seeding again adds nothing but a fresh key.
