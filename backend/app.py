@@ -29,6 +29,7 @@ from backend.domain.access import Principal
 from backend.domain.errors import Unauthenticated
 from backend.jobs import runner
 from backend.settings import Settings, get_settings
+from backend.webhooks import whatsapp
 
 REQUESTS = Counter(
     "daybook_http_requests_total", "HTTP requests served", ["route", "method", "status"]
@@ -169,6 +170,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 "/partners/{partner_id}/day-entries.csv",
                 Authenticated(request_response(exports.day_entries_csv), allow_ide=False),
             ),
+            Route("/webhooks/whatsapp/{partner_id}", whatsapp.verify, methods=["GET"]),
+            Route("/webhooks/whatsapp/{partner_id}", whatsapp.receive, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/metrics", metrics),
         ],

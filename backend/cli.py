@@ -51,8 +51,13 @@ def serve(host: str, port: int, workers: int) -> None:
 @main.command()
 def migrate() -> None:
     """Create or update the database schema."""
+    from backend.domain.rates import load_shipped_rate_card
+
     asyncio.run(run_migrations())
     click.echo(f"migrated {get_settings().database_url.split('@')[-1]}")
+    card = _with_db(load_shipped_rate_card)
+    if card is not None:
+        click.echo(f"loaded Meta's USD rate card, effective {card.effective_from:%Y-%m-%d}")
 
 
 @main.command("create-admin-key")

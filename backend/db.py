@@ -8,6 +8,7 @@ dialect it speaks.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -118,6 +119,14 @@ def is_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
 
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def db_datetime(conn: BaseDBAsyncClient, at: datetime) -> datetime | str:
+    """A timestamp as the driver wants it in hand-written SQL: asyncpg takes aware
+    datetimes, SQLite the ISO text Tortoise itself stores."""
+    if is_postgres(conn):
+        return at
+    return at.isoformat(sep=" ")
 
 
 def dialect_sql(conn: BaseDBAsyncClient, sql: str) -> str:

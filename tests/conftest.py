@@ -38,6 +38,12 @@ PG_ADMIN_URL = os.environ.get("DAYBOOK_TEST_PG_URL", f"postgres://postgres@{PG_H
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 ALL_TABLES = (
+    "webhook_events",
+    "conversations",
+    "hold_recipients",
+    "holds",
+    "rates",
+    "rate_cards",
     "alerts",
     "job_leases",
     "trial_claims",

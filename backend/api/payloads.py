@@ -7,13 +7,17 @@ import strawberry
 from backend.api.errors import UserError
 from backend.api.types import (
     Channel,
+    Conversation,
     Customer,
     DayEntry,
+    Hold,
     LedgerEntry,
     Partner,
     Plan,
+    Rate,
     Role,
     Wallet,
+    WebhookEvent,
 )
 
 
@@ -77,4 +81,30 @@ class ChannelsPayload:
     channels: list[Channel] = strawberry.field(default_factory=list)
     day_entries: list[DayEntry] = strawberry.field(default_factory=list)
     replayed: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ConversationPayload:
+    conversation: Conversation | None = None
+    entry: LedgerEntry | None = None
+    duplicate: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class HoldPayload:
+    hold: Hold | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RateCardPayload:
+    rates: list[Rate] = strawberry.field(default_factory=list)
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class WebhookEventPayload:
+    event: WebhookEvent | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)

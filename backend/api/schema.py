@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from backend.api.mutations.api_keys import ApiKeyMutations
 from backend.api.mutations.channels import ChannelMutations
+from backend.api.mutations.charging import ChargingMutations
 from backend.api.mutations.days import DayMutations
 from backend.api.mutations.tenants import TenantMutations
 from backend.api.mutations.wallets import WalletMutations
@@ -27,7 +28,14 @@ from backend.settings import Settings, get_settings
 
 
 @strawberry.type
-class Mutation(TenantMutations, ApiKeyMutations, WalletMutations, DayMutations, ChannelMutations):
+class Mutation(
+    TenantMutations,
+    ApiKeyMutations,
+    WalletMutations,
+    DayMutations,
+    ChannelMutations,
+    ChargingMutations,
+):
     pass
 
 

@@ -14,11 +14,11 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
-from backend.db import dialect_sql
+from backend.db import db_datetime, dialect_sql
 from backend.domain.access import Principal
 from backend.domain.clock import clock
-from backend.domain.ledger import db_datetime
 from backend.domain.models import Alert, AlertKind, Role
+from backend.domain.money import format_micros
 
 CHANNEL_ALERTS = (AlertKind.CHANNEL_EXPIRING, AlertKind.CHANNEL_EXPIRED)
 
@@ -34,6 +34,10 @@ def visible_to(principal: Principal) -> QuerySet:
 
 def low_days_key(partner_id: int) -> str:
     return f"LOW_DAYS:{partner_id}:open"
+
+
+def low_balance_key(wallet_id: int) -> str:
+    return f"LOW_BALANCE:{wallet_id}:open"
 
 
 def channel_key(kind: AlertKind, channel_id: int, active_until: datetime) -> str:
@@ -116,3 +120,35 @@ async def on_day_balance_moved(
         )
     elif before < threshold <= after:
         await resolve_open(conn, low_days_key(partner_id))
+
+
+async def on_wallet_balance_moved(
+    conn: BaseDBAsyncClient,
+    *,
+    wallet_id: int,
+    customer_id: int,
+    before: int,
+    after: int,
+    threshold: int | None,
+) -> None:
+    """LOW_BALANCE fires when the balance crosses below the threshold, resolves when it recovers."""
+    if threshold is None:
+        return
+    if before >= threshold > after:
+        rows = await conn.execute_query_dict(
+            dialect_sql(conn, "SELECT partner_id FROM customers WHERE id = $1"), [customer_id]
+        )
+        await raise_alert(
+            conn,
+            kind=AlertKind.LOW_BALANCE,
+            message=(
+                f"The wallet balance is {format_micros(after)}, below the threshold of "
+                f"{format_micros(threshold)}."
+            ),
+            dedupe_key=low_balance_key(wallet_id),
+            partner_id=rows[0]["partner_id"],
+            customer_id=customer_id,
+            wallet_id=wallet_id,
+        )
+    elif before < threshold <= after:
+        await resolve_open(conn, low_balance_key(wallet_id))

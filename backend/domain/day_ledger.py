@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import dialect_sql, is_postgres
+from backend.db import db_datetime, dialect_sql, is_postgres
 from backend.domain import alerts
 from backend.domain.clock import clock
 from backend.domain.errors import InsufficientDays, InvalidDays, NotFound
-from backend.domain.ledger import db_datetime
 from backend.domain.models import DayEntry, DayEntryKind
 
 # Far more days than any partner will ever buy, far inside a 64-bit column.

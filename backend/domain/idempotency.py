@@ -18,10 +18,9 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from backend.db import connection, dialect_sql, is_postgres
+from backend.db import connection, db_datetime, dialect_sql, is_postgres
 from backend.domain.clock import clock
 from backend.domain.errors import IdempotencyKeyReused, InvalidArgument
-from backend.domain.ledger import db_datetime
 
 MAX_KEY_LENGTH = 200
 

@@ -15,11 +15,11 @@ Nothing else writes ``wallets.balance_micros`` or ``ledger_entries``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import dialect_sql, is_postgres
+from backend.db import db_datetime, dialect_sql, is_postgres
+from backend.domain import alerts
 from backend.domain.clock import clock
 from backend.domain.errors import InsufficientFunds, InvalidAmount, NotFound
 from backend.domain.models import LedgerEntry, LedgerEntryKind
@@ -58,7 +58,8 @@ _POSTGRES_MOVE = """
 WITH moved AS (
     UPDATE wallets SET balance_micros = balance_micros + $2::bigint
     WHERE id = $1 AND {guard}
-    RETURNING id, balance_micros, held_micros, credit_limit_micros
+    RETURNING id, balance_micros, held_micros, credit_limit_micros,
+              low_balance_threshold_micros, customer_id
 ), entry AS (
     INSERT INTO ledger_entries
         (wallet_id, kind, amount_micros, balance_after_micros, comment, reference, created_at)
@@ -66,14 +67,16 @@ WITH moved AS (
     FROM moved
     RETURNING id, balance_after_micros
 )
-SELECT entry.id, entry.balance_after_micros, moved.held_micros, moved.credit_limit_micros
+SELECT entry.id, entry.balance_after_micros, moved.held_micros, moved.credit_limit_micros,
+       moved.low_balance_threshold_micros, moved.customer_id
 FROM entry CROSS JOIN moved
 """
 
 _SQLITE_UPDATE = """
 UPDATE wallets SET balance_micros = balance_micros + $2
 WHERE id = $1 AND {guard}
-RETURNING balance_micros, held_micros, credit_limit_micros
+RETURNING balance_micros, held_micros, credit_limit_micros, low_balance_threshold_micros,
+          customer_id
 """
 
 _SQLITE_INSERT = """
@@ -90,13 +93,6 @@ def _guard(amount_micros: int, policy: str) -> str:
     if policy == FundsPolicy.REQUIRE_AVAILABLE:
         return _GUARD_DEBIT_AVAILABLE
     return _GUARD_DEBIT_ALWAYS
-
-
-def db_datetime(conn: BaseDBAsyncClient, at: datetime) -> datetime | str:
-    """A timestamp as the driver wants it: asyncpg takes aware datetimes, SQLite text."""
-    if is_postgres(conn):
-        return at
-    return at.isoformat(sep=" ")
 
 
 async def post(
@@ -145,6 +141,14 @@ async def post(
             entry_id = inserted[0]["id"]
     if balance_after is None:
         await _explain_refusal(conn, wallet_id, amount_micros)
+    await alerts.on_wallet_balance_moved(
+        conn,
+        wallet_id=wallet_id,
+        customer_id=rows[0]["customer_id"],
+        before=balance_after - amount_micros,
+        after=balance_after,
+        threshold=rows[0]["low_balance_threshold_micros"],
+    )
     entry = LedgerEntry(
         id=entry_id,
         wallet_id=wallet_id,
@@ -186,3 +190,39 @@ async def _explain_refusal(conn: BaseDBAsyncClient, wallet_id: int, amount_micro
         f"{format_micros(-amount_micros)} was asked.",
         field="amount",
     )
+
+
+# ---- holds: money reserved against ``available``, not yet moved ------------
+
+
+async def hold(conn: BaseDBAsyncClient, *, wallet_id: int, amount_micros: int) -> None:
+    """Reserve ``amount_micros`` if ``available`` covers it, or raise INSUFFICIENT_FUNDS."""
+    if amount_micros <= 0:
+        raise InvalidAmount("A hold must be positive.")
+    rows = await conn.execute_query_dict(
+        dialect_sql(
+            conn,
+            "UPDATE wallets SET held_micros = held_micros + $2"
+            " WHERE id = $1 AND balance_micros - held_micros - $2 + credit_limit_micros >= 0"
+            " RETURNING held_micros",
+        ),
+        [wallet_id, amount_micros],
+    )
+    if not rows:
+        await _explain_refusal(conn, wallet_id, -amount_micros)
+
+
+async def release_held(conn: BaseDBAsyncClient, *, wallet_id: int, amount_micros: int) -> None:
+    """Give back reserved money (a hold captured, released or expired)."""
+    if amount_micros <= 0:
+        return
+    rows = await conn.execute_query_dict(
+        dialect_sql(
+            conn,
+            "UPDATE wallets SET held_micros = held_micros - $2"
+            " WHERE id = $1 AND held_micros >= $2 RETURNING held_micros",
+        ),
+        [wallet_id, amount_micros],
+    )
+    if not rows:
+        raise RuntimeError(f"wallet {wallet_id} holds less than {amount_micros} to release")

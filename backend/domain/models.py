@@ -98,6 +98,45 @@ class AlertKind(StrEnum):
     INVOICE_OVERDUE = "INVOICE_OVERDUE"
 
 
+class ConversationCategory(StrEnum):
+    MARKETING = "MARKETING"
+    UTILITY = "UTILITY"
+    AUTHENTICATION = "AUTHENTICATION"
+    AUTHENTICATION_INTERNATIONAL = "AUTHENTICATION_INTERNATIONAL"
+    SERVICE = "SERVICE"
+    REFERRAL_CONVERSION = "REFERRAL_CONVERSION"
+    MARKETING_LITE = "MARKETING_LITE"
+
+
+class ConversationOrigin(StrEnum):
+    BUSINESS_INITIATED = "BUSINESS_INITIATED"
+    USER_INITIATED = "USER_INITIATED"
+
+
+class PricingModel(StrEnum):
+    CBP = "CBP"
+    PMP = "PMP"
+
+
+class HoldStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    CAPTURED = "CAPTURED"
+    RELEASED = "RELEASED"
+    EXPIRED = "EXPIRED"
+
+
+class HoldRecipientState(StrEnum):
+    PENDING = "PENDING"
+    CAPTURED = "CAPTURED"
+    RELEASED = "RELEASED"
+
+
+class WebhookEventStatus(StrEnum):
+    PENDING = "PENDING"  # stored, not yet processed (or waiting for a retry)
+    PROCESSED = "PROCESSED"
+    DEAD = "DEAD"  # kept for an admin: unprocessable after its retries
+
+
 class Partner(Model):
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=200)
@@ -108,6 +147,10 @@ class Partner(Model):
     trial_eligible = fields.BooleanField(default=False)
     day_balance = fields.BigIntField(default=0)
     low_days_threshold = fields.BigIntField(null=True)
+    # WhatsApp Cloud API webhook: the Meta app secret signs every POST (HMAC-SHA256),
+    # the verify token answers Meta's subscription handshake.
+    whatsapp_app_secret = fields.CharField(max_length=200, null=True)
+    whatsapp_verify_token = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -389,3 +432,135 @@ class JobLease(Model):
 
     class Meta:
         table = "job_leases"
+
+
+class RateCard(Model):
+    """One imported version of the rate card. The one in force at t has the latest effective_from <= t."""
+
+    id = fields.BigIntField(primary_key=True)
+    currency_code = fields.CharField(max_length=3)
+    effective_from = fields.DatetimeField()
+    source = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "rate_cards"
+        indexes = (("currency_code", "effective_from"),)
+
+
+class Rate(Model):
+    id = fields.BigIntField(primary_key=True)
+    card: fields.ForeignKeyRelation[RateCard] = fields.ForeignKeyField(
+        "models.RateCard", related_name="rates", on_delete=fields.RESTRICT
+    )
+    market = fields.CharField(max_length=64)  # ISO 3166-1 alpha-2, a Meta region, or "*"
+    category = fields.CharEnumField(ConversationCategory, max_length=32)
+    price_micros = fields.BigIntField()
+
+    class Meta:
+        table = "rates"
+        unique_together = (("card_id", "market", "category"),)
+        constraints = (CheckConstraint(check="price_micros >= 0", name="rates_price_non_negative"),)
+
+
+class Hold(Model):
+    """Money reserved for a broadcast: counted against ``available``, captured by its charges."""
+
+    id = fields.BigIntField(primary_key=True)
+    wallet: fields.ForeignKeyRelation[Wallet] = fields.ForeignKeyField(
+        "models.Wallet", related_name="holds", on_delete=fields.RESTRICT
+    )
+    channel: fields.ForeignKeyRelation[Channel] = fields.ForeignKeyField(
+        "models.Channel", related_name="holds", on_delete=fields.RESTRICT
+    )
+    category = fields.CharEnumField(ConversationCategory, max_length=32)
+    amount_micros = fields.BigIntField()
+    remaining_micros = fields.BigIntField()
+    status = fields.CharEnumField(HoldStatus, max_length=16)
+    recipients = fields.IntField()
+    expires_at = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "holds"
+        indexes = (("wallet_id", "status", "id"), ("status", "expires_at"))
+        constraints = (
+            CheckConstraint(
+                check="remaining_micros >= 0 AND remaining_micros <= amount_micros",
+                name="holds_remaining_within_amount",
+            ),
+        )
+
+
+class HoldRecipient(Model):
+    """One recipient's share of a hold."""
+
+    id = fields.BigIntField(primary_key=True)
+    hold: fields.ForeignKeyRelation[Hold] = fields.ForeignKeyField(
+        "models.Hold", related_name="shares", on_delete=fields.RESTRICT
+    )
+    channel_id = fields.BigIntField()
+    recipient = fields.CharField(max_length=20)  # E.164
+    price_micros = fields.BigIntField()
+    state = fields.CharEnumField(HoldRecipientState, max_length=16)
+
+    class Meta:
+        table = "hold_recipients"
+        unique_together = (("hold_id", "recipient"),)
+        indexes = (("channel_id", "recipient", "state"),)
+
+
+class Conversation(Model):
+    """A charged (or free) conversation or message: one per channel and external id, ever."""
+
+    id = fields.BigIntField(primary_key=True)
+    channel: fields.ForeignKeyRelation[Channel] = fields.ForeignKeyField(
+        "models.Channel", related_name="conversations", on_delete=fields.RESTRICT
+    )
+    customer_id = fields.BigIntField()
+    partner_id = fields.BigIntField()
+    wallet_id = fields.BigIntField()
+    external_id = fields.CharField(max_length=200)
+    category = fields.CharEnumField(ConversationCategory, max_length=32)
+    origin = fields.CharEnumField(ConversationOrigin, max_length=32)
+    pricing_model = fields.CharEnumField(PricingModel, max_length=8)
+    recipient = fields.CharField(max_length=20)
+    market = fields.CharField(max_length=64)
+    billable = fields.BooleanField()
+    price_micros = fields.BigIntField()
+    rate: fields.ForeignKeyNullableRelation[Rate] = fields.ForeignKeyField(
+        "models.Rate", related_name="conversations", null=True, on_delete=fields.RESTRICT
+    )
+    ledger_entry: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="conversations", null=True, on_delete=fields.RESTRICT
+    )
+    opened_at = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "conversations"
+        unique_together = (("channel_id", "external_id"),)
+        indexes = (("customer_id", "id"), ("channel_id", "recipient", "opened_at"))
+        constraints = (
+            CheckConstraint(check="price_micros >= 0", name="conversations_price_non_negative"),
+        )
+
+
+class WebhookEvent(Model):
+    """A webhook body as Meta sent it, stored before it is answered (rule 5)."""
+
+    id = fields.BigIntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="webhook_events", on_delete=fields.RESTRICT
+    )
+    body = fields.TextField()
+    status = fields.CharEnumField(WebhookEventStatus, max_length=16)
+    attempts = fields.IntField(default=0)
+    last_error = fields.TextField(null=True)
+    received_at = fields.DatetimeField()
+    next_attempt_at = fields.DatetimeField(null=True)
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "webhook_events"
+        indexes = (("status", "next_attempt_at"), ("partner_id", "id"))

@@ -15,7 +15,7 @@ from backend.domain import access, api_keys, validation
 from backend.domain.access import Principal
 from backend.domain.api_keys import IssuedKey
 from backend.domain.clock import clock
-from backend.domain.errors import CurrencyMismatch, NotFound
+from backend.domain.errors import CurrencyMismatch, InvalidArgument, NotFound
 from backend.domain.models import Customer, Partner, Plan, Role, Wallet
 from backend.domain.money import parse_amount, parse_percent
 
@@ -104,3 +104,21 @@ async def set_markup(principal: Principal, *, partner_id: str, percent: str) -> 
     )
     await partner.save(update_fields=["markup_percent_micros"])
     return partner
+
+
+async def configure_whatsapp_webhook(
+    principal: Principal, *, partner_id: str, app_secret: str, verify_token: str
+) -> Partner:
+    """The Meta app secret that signs the partner's webhooks, and the handshake token."""
+    access.require_role(principal, Role.ADMIN, Role.PARTNER)
+    partner = await access.get_partner(principal, partner_id)
+    secret = (app_secret or "").strip()
+    token = (verify_token or "").strip()
+    if not 8 <= len(secret) <= 200:
+        raise InvalidArgument("appSecret is 8 to 200 characters.", field="appSecret")
+    if not 1 <= len(token) <= 200:
+        raise InvalidArgument("verifyToken is 1 to 200 characters.", field="verifyToken")
+    await Partner.filter(id=partner.id).update(
+        whatsapp_app_secret=secret, whatsapp_verify_token=token
+    )
+    return await Partner.get(id=partner.id)

@@ -19,12 +19,18 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from backend.domain.clock import clock
+from backend.domain.holds import expire_holds
 from backend.domain.models import JobLease
 from backend.jobs.expiry import run_expiry
+from backend.webhooks.processing import retry_due
 
 log = logging.getLogger("daybook.jobs")
 
-JOBS: dict[str, Callable[[], Awaitable[Any]]] = {"channel-expiry": run_expiry}
+JOBS: dict[str, Callable[[], Awaitable[Any]]] = {
+    "channel-expiry": run_expiry,
+    "hold-expiry": expire_holds,
+    "webhook-retry": retry_due,
+}
 LEASE = timedelta(minutes=5)
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 

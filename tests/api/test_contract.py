@@ -20,30 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT.parent / "shared" / "tools" / "contract_check.py"
 
 KNOWN_GAPS = {
-    # Issue 4: conversation charging, rate cards, holds
-    "missing type JSON",
-    "missing type ConversationCategory",
-    "missing type ConversationOrigin",
-    "missing type PricingModel",
-    "missing type HoldStatus",
-    "Wallet.holds: missing field",
-    "missing type Conversation",
-    "missing type Hold",
-    "missing type Rate",
-    "missing type ConversationConnection",
-    "missing type ConversationEdge",
-    "missing type HoldConnection",
-    "missing type HoldEdge",
-    "missing type ConversationPayload",
-    "missing type HoldPayload",
-    "missing type RateCardPayload",
-    "Query.conversations: missing field",
-    "Query.rates: missing field",
-    "Mutation.configureWhatsAppWebhook: missing field",
-    "Mutation.importRateCard: missing field",
-    "Mutation.recordConversation: missing field",
-    "Mutation.authorizeBroadcast: missing field",
-    "Mutation.releaseHold: missing field",
     # Issue 5: live events and auto-recharge
     "Wallet.autoRecharge: missing field",
     "missing type AutoRecharge",

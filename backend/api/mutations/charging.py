@@ -1,0 +1,157 @@
+"""configureWhatsAppWebhook, importRateCard, recordConversation, authorizeBroadcast,
+releaseHold, replayWebhookEvent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from backend.api.context import principal_of
+from backend.api.errors import payload_or_user_errors
+from backend.api.payloads import (
+    ConversationPayload,
+    HoldPayload,
+    PartnerPayload,
+    RateCardPayload,
+    WebhookEventPayload,
+)
+from backend.api.types import (
+    Conversation,
+    ConversationCategory,
+    Hold,
+    LedgerEntry,
+    Partner,
+    PricingModel,
+    Rate,
+    WebhookEvent,
+)
+from backend.domain import access, charging, holds, rates, tenants
+from backend.domain.errors import NotFound
+from backend.domain.models import Role, Wallet
+from backend.domain.models import WebhookEvent as WebhookEventModel
+from backend.webhooks import processing
+
+
+async def _currency_of_wallet(wallet_id: int) -> str:
+    return (await Wallet.get(id=wallet_id)).currency_code
+
+
+@strawberry.type
+class ChargingMutations:
+    @strawberry.mutation(
+        description="The Meta app secret and verify token of the partner's webhook."
+    )
+    async def configure_whats_app_webhook(
+        self, info: Info, partner_id: strawberry.ID, app_secret: str, verify_token: str
+    ) -> PartnerPayload:
+        async def build() -> PartnerPayload:
+            partner = await tenants.configure_whatsapp_webhook(
+                principal_of(info),
+                partner_id=partner_id,
+                app_secret=app_secret,
+                verify_token=verify_token,
+            )
+            return PartnerPayload(partner=Partner.from_instance(partner))
+
+        return await payload_or_user_errors(PartnerPayload, build)
+
+    @strawberry.mutation(description="ADMIN: a new rate card version (CSV market,category,price).")
+    async def import_rate_card(
+        self, info: Info, csv: str, currency_code: str, effective_from: datetime
+    ) -> RateCardPayload:
+        async def build() -> RateCardPayload:
+            card, rows = await rates.import_rate_card(
+                principal_of(info),
+                csv_text=csv,
+                currency_code=currency_code,
+                effective_from=effective_from,
+            )
+            return RateCardPayload(rates=[Rate.from_instance(r, card) for r in rows])
+
+        return await payload_or_user_errors(RateCardPayload, build)
+
+    @strawberry.mutation(
+        description="Charge a conversation reported by an integrator; once per key."
+    )
+    async def record_conversation(
+        self,
+        info: Info,
+        channel_id: strawberry.ID,
+        external_id: str,
+        category: ConversationCategory,
+        recipient: str,
+        pricing_model: PricingModel | None = None,
+        billable: bool | None = None,
+        opened_at: datetime | None = None,
+    ) -> ConversationPayload:
+        async def build() -> ConversationPayload:
+            result = await charging.record_conversation(
+                principal_of(info),
+                channel_id=channel_id,
+                external_id=external_id,
+                category=category,
+                recipient=recipient,
+                pricing_model=pricing_model,
+                billable=billable,
+                opened_at=opened_at,
+            )
+            currency = await _currency_of_wallet(result.conversation.wallet_id)
+            return ConversationPayload(
+                conversation=Conversation.from_instance(result.conversation, currency),
+                entry=LedgerEntry.from_instance(result.entry, currency) if result.entry else None,
+                duplicate=result.duplicate,
+            )
+
+        return await payload_or_user_errors(ConversationPayload, build)
+
+    @strawberry.mutation(
+        description="Price a broadcast, check channel, tier and funds, and hold the money."
+    )
+    async def authorize_broadcast(
+        self,
+        info: Info,
+        channel_id: strawberry.ID,
+        category: ConversationCategory,
+        recipients: list[str],
+        ttl_seconds: int | None = None,
+    ) -> HoldPayload:
+        async def build() -> HoldPayload:
+            hold = await holds.authorize_broadcast(
+                principal_of(info),
+                channel_id=channel_id,
+                category=category,
+                recipients=recipients,
+                ttl_seconds=ttl_seconds,
+            )
+            currency = await _currency_of_wallet(hold.wallet_id)
+            return HoldPayload(hold=Hold.from_instance(hold, currency))
+
+        return await payload_or_user_errors(HoldPayload, build)
+
+    @strawberry.mutation
+    async def release_hold(self, info: Info, hold_id: strawberry.ID) -> HoldPayload:
+        async def build() -> HoldPayload:
+            hold = await holds.release_hold(principal_of(info), hold_id=hold_id)
+            currency = await _currency_of_wallet(hold.wallet_id)
+            return HoldPayload(hold=Hold.from_instance(hold, currency))
+
+        return await payload_or_user_errors(HoldPayload, build)
+
+    @strawberry.mutation(
+        description="ADMIN: process a stored webhook event again (charges are keyed)."
+    )
+    async def replay_webhook_event(
+        self, info: Info, event_id: strawberry.ID
+    ) -> WebhookEventPayload:
+        async def build() -> WebhookEventPayload:
+            access.require_role(principal_of(info), Role.ADMIN)
+            eid = access.parse_id(event_id, field="eventId")
+            if not await WebhookEventModel.exists(id=eid):
+                raise NotFound("No such webhook event.", field="eventId")
+            return WebhookEventPayload(
+                event=WebhookEvent.from_instance(await processing.process(eid))
+            )
+
+        return await payload_or_user_errors(WebhookEventPayload, build)

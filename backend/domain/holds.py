@@ -1,0 +1,277 @@
+"""Broadcast holds: refuse up front what cannot be paid or sent, reserve the rest.
+
+``authorize_broadcast`` prices every recipient from the rate card, checks the
+channel, the customer and the messaging tier, and reserves the total against
+``available``. Each recipient's share is then settled exactly once: captured
+when its conversation is charged, released when its message fails, and
+whatever is left goes back when the hold is released or expires.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
+
+from backend.db import dialect_sql
+from backend.domain import access, ledger, rates
+from backend.domain.access import Principal
+from backend.domain.channels import (
+    LIVE,
+    InvalidPhoneNumber,
+    effective_status,
+    get_channel,
+    normalise_phone_number,
+)
+from backend.domain.clock import clock
+from backend.domain.errors import DomainError, InvalidArgument, NotFound
+from backend.domain.models import (
+    Conversation,
+    ConversationCategory,
+    Customer,
+    Hold,
+    HoldRecipient,
+    HoldRecipientState,
+    HoldStatus,
+    MessagingTier,
+    Partner,
+    Role,
+    Wallet,
+)
+
+# Meta's messaging limits: unique recipients of business-initiated messages per rolling 24 hours.
+TIER_LIMITS: dict[MessagingTier, int | None] = {
+    MessagingTier.TIER_250: 250,
+    MessagingTier.TIER_2K: 2_000,
+    MessagingTier.TIER_10K: 10_000,
+    MessagingTier.TIER_100K: 100_000,
+    MessagingTier.TIER_UNLIMITED: None,
+}
+MAX_RECIPIENTS = 100_000
+DEFAULT_TTL = timedelta(hours=24)
+MAX_TTL = timedelta(days=7)
+WINDOW = timedelta(hours=24)
+
+
+class ChannelInactive(DomainError):
+    code = "CHANNEL_INACTIVE"
+
+
+class CustomerSuspended(DomainError):
+    code = "CUSTOMER_SUSPENDED"
+
+
+class TierLimitExceeded(DomainError):
+    code = "TIER_LIMIT_EXCEEDED"
+
+
+class DuplicateRecipient(InvalidArgument):
+    code = "DUPLICATE_RECIPIENT"
+
+
+def _recipients(raw: list[str]) -> list[str]:
+    if not raw:
+        raise InvalidArgument("A broadcast needs at least one recipient.", field="recipients")
+    if len(raw) > MAX_RECIPIENTS:
+        raise InvalidArgument(f"At most {MAX_RECIPIENTS} recipients.", field="recipients")
+    numbers: list[str] = []
+    seen: set[str] = set()
+    for n, text in enumerate(raw):
+        try:
+            number = normalise_phone_number(text)
+        except InvalidPhoneNumber as error:
+            error.field = ["recipients", str(n)]
+            raise
+        if number in seen:
+            raise DuplicateRecipient(f"{number} is listed twice.", field=["recipients", str(n)])
+        seen.add(number)
+        numbers.append(number)
+    return numbers
+
+
+async def recent_recipients(channel_id: int, now: datetime) -> set[str]:
+    """Who this channel reached, or is about to reach, in the rolling 24 hours."""
+    reached = await Conversation.filter(
+        channel_id=channel_id, opened_at__gt=now - WINDOW, origin="BUSINESS_INITIATED"
+    ).values_list("recipient", flat=True)
+    pending = await HoldRecipient.filter(
+        channel_id=channel_id, state=HoldRecipientState.PENDING
+    ).values_list("recipient", flat=True)
+    return set(reached) | set(pending)
+
+
+async def authorize_broadcast(
+    principal: Principal,
+    *,
+    channel_id: str,
+    category: ConversationCategory,
+    recipients: list[str],
+    ttl_seconds: int | None = None,
+) -> Hold:
+    channel = await get_channel(principal, channel_id)
+    numbers = _recipients(recipients)
+    ttl = DEFAULT_TTL if ttl_seconds is None else timedelta(seconds=ttl_seconds)
+    if not timedelta(seconds=60) <= ttl <= MAX_TTL:
+        raise InvalidArgument("ttlSeconds is from 60 to 604800.", field="ttlSeconds")
+    now = clock.now()
+    if effective_status(channel, now) not in LIVE:
+        raise ChannelInactive("The channel is not active; extend it first.", field="channelId")
+    customer = await Customer.get(id=channel.customer_id)
+    if customer.suspended:
+        raise CustomerSuspended("Broadcasting is suspended until the overdue invoice is paid.")
+    limit = TIER_LIMITS[MessagingTier(channel.messaging_tier)]
+    if limit is not None:
+        reach = await recent_recipients(channel.id, now) | set(numbers)
+        if len(reach) > limit:
+            raise TierLimitExceeded(
+                f"{len(reach)} unique recipients in 24 hours exceed the channel's limit of {limit}.",
+                field="recipients",
+            )
+    wallet = await Wallet.get(customer_id=channel.customer_id)
+    partner = await Partner.get(id=channel.partner_id)
+    card = await rates.card_in_force(wallet.currency_code, now)
+    if card is None:
+        raise rates.NoRateCard(f"No {wallet.currency_code} rate card is in force.")
+    shares: list[tuple[str, int]] = []
+    by_country: dict[str | None, int] = {}
+    for number in numbers:
+        country = rates.market_of(number)
+        if country not in by_country:
+            price = await rates.price_for(card, country, category, partner.markup_percent_micros)
+            if price is None:
+                raise rates.NoRateCard(f"The rate card has no {category} rate for {country}.")
+            by_country[country] = price.micros
+        shares.append((number, by_country[country]))
+    total = sum(price for _, price in shares)
+    async with in_transaction() as conn:
+        if total > 0:
+            await ledger.hold(conn, wallet_id=wallet.id, amount_micros=total)
+        hold = await Hold.create(
+            wallet_id=wallet.id,
+            channel_id=channel.id,
+            category=category,
+            amount_micros=total,
+            remaining_micros=total,
+            status=HoldStatus.ACTIVE if total > 0 else HoldStatus.CAPTURED,
+            recipients=len(numbers),
+            expires_at=now + ttl,
+            created_at=now,
+            using_db=conn,
+        )
+        await HoldRecipient.bulk_create(
+            [
+                HoldRecipient(
+                    hold_id=hold.id,
+                    channel_id=channel.id,
+                    recipient=number,
+                    price_micros=price,
+                    state=HoldRecipientState.PENDING,
+                )
+                for number, price in shares
+            ],
+            batch_size=1000,
+            using_db=conn,
+        )
+    return hold
+
+
+async def settle_share(
+    conn: BaseDBAsyncClient, *, channel_id: int, recipient: str, captured: bool
+) -> bool:
+    """Settle the oldest pending share for this recipient on this channel, if any.
+
+    ``captured``: its conversation was charged; otherwise its message failed.
+    Either way the reservation goes back to ``available``; the charge itself
+    is posted by ``charging``.
+    """
+    rows = await conn.execute_query_dict(
+        dialect_sql(
+            conn,
+            "SELECT r.id, r.hold_id, r.price_micros, h.wallet_id FROM hold_recipients r"
+            " JOIN holds h ON h.id = r.hold_id WHERE r.channel_id = $1 AND r.recipient = $2"
+            " AND r.state = 'PENDING' AND h.status = 'ACTIVE' ORDER BY r.id LIMIT 1",
+        ),
+        [channel_id, recipient],
+    )
+    if not rows:
+        return False
+    share = rows[0]
+    state = HoldRecipientState.CAPTURED if captured else HoldRecipientState.RELEASED
+    taken = (
+        await HoldRecipient.filter(id=share["id"], state=HoldRecipientState.PENDING)
+        .using_db(conn)
+        .update(state=state)
+    )
+    if not taken:  # settled by a concurrent status
+        return False
+    await _give_back(conn, share["hold_id"], share["wallet_id"], share["price_micros"])
+    return True
+
+
+async def _give_back(conn: BaseDBAsyncClient, hold_id: int, wallet_id: int, micros: int) -> None:
+    if micros <= 0:
+        return
+    await conn.execute_query(
+        dialect_sql(
+            conn,
+            "UPDATE holds SET remaining_micros = remaining_micros - $2,"
+            " status = CASE WHEN remaining_micros - $2 = 0 THEN 'CAPTURED' ELSE status END"
+            " WHERE id = $1",
+        ),
+        [hold_id, micros],
+    )
+    await ledger.release_held(conn, wallet_id=wallet_id, amount_micros=micros)
+
+
+async def _close(conn: BaseDBAsyncClient, hold: Hold, status: HoldStatus) -> int:
+    """Release every pending share of ``hold`` and close it; the amount given back."""
+    await (
+        HoldRecipient.filter(hold_id=hold.id, state=HoldRecipientState.PENDING)
+        .using_db(conn)
+        .update(state=HoldRecipientState.RELEASED)
+    )
+    remaining = hold.remaining_micros
+    closed = (
+        await Hold.filter(id=hold.id, status=HoldStatus.ACTIVE)
+        .using_db(conn)
+        .update(status=status, remaining_micros=0)
+    )
+    if closed and remaining:
+        await ledger.release_held(conn, wallet_id=hold.wallet_id, amount_micros=remaining)
+    return remaining if closed else 0
+
+
+async def get_hold(principal: Principal, hold_id: str) -> Hold:
+    hid = access.parse_id(hold_id, field="holdId")
+    hold = await Hold.get_or_none(id=hid)
+    if hold is None:
+        raise NotFound("No such hold.", field="holdId")
+    wallet = await Wallet.get(id=hold.wallet_id).select_related("customer")
+    if not access.can_see_customer(principal, wallet.customer):
+        raise NotFound("No such hold.", field="holdId")
+    return hold
+
+
+async def release_hold(principal: Principal, *, hold_id: str) -> Hold:
+    access.require_role(principal, Role.ADMIN, Role.PARTNER, Role.CUSTOMER)
+    hold = await get_hold(principal, hold_id)
+    async with in_transaction() as conn:
+        locked = await Hold.select_for_update().using_db(conn).get(id=hold.id)
+        if locked.status != HoldStatus.ACTIVE:
+            raise InvalidArgument(f"The hold is already {locked.status}.", field="holdId")
+        await _close(conn, locked, HoldStatus.RELEASED)
+    return await Hold.get(id=hold.id)
+
+
+async def expire_holds() -> int:
+    """Jobs loop: what is left of holds past their expiry goes back to ``available``."""
+    now = clock.now()
+    expired = 0
+    for hold in await Hold.filter(status=HoldStatus.ACTIVE, expires_at__lte=now):
+        async with in_transaction() as conn:
+            locked = await Hold.select_for_update().using_db(conn).get(id=hold.id)
+            if locked.status == HoldStatus.ACTIVE:
+                await _close(conn, locked, HoldStatus.EXPIRED)
+                expired += 1
+    return expired
