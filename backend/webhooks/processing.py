@@ -20,6 +20,7 @@ is safe because every charge is keyed.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +41,7 @@ from backend.domain.models import (
 )
 
 MAX_ATTEMPTS = 5
+log = logging.getLogger("daybook.webhooks")
 FREE_TYPES = {"free_customer_service", "free_entry_point"}
 USER_ORIGINS = {"service", "user_initiated", "customer_initiated"}
 CHARGING_STATUSES = {"delivered", "read"}
@@ -228,6 +230,7 @@ async def process(event_id: int) -> WebhookEvent:
     try:
         outcome = await apply(event.partner_id, payload)
     except Exception as error:  # a database hiccup, a bug: keep the event, try again later
+        log.exception("webhook event %s failed", event.id)
         if attempts >= MAX_ATTEMPTS:
             await _finish(
                 event, WebhookEventStatus.DEAD, attempts, f"{type(error).__name__}: {error}"
