@@ -68,3 +68,14 @@ async def test_jobs_runs_one_pass(db):
     result = await run("jobs", url=db.url)
     assert result.returncode == 0, result.stderr
     assert "channel-expiry: ExpiryReport(expired=0, warned=0)" in result.stdout
+
+
+async def test_migrate_loads_metas_rate_card_on_an_empty_database(db, http, admin):
+    result = await run("migrate", url=db.url)
+    assert result.returncode == 0, result.stderr
+    assert "loaded Meta's USD rate card, effective 2026-10-01" in result.stdout
+    data = await admin.data('{ rates(market: "DE") { category market price { amount } } }')
+    prices = {r["category"]: (r["market"], r["price"]["amount"]) for r in data["rates"]}
+    assert prices["MARKETING"] == ("DE", "0.1365")
+    again = await run("migrate", url=db.url)
+    assert "loaded" not in again.stdout  # only ever on an empty database

@@ -7,7 +7,7 @@ import asyncio
 from backend.domain.models import Conversation, LedgerEntry, WebhookEvent
 from tests.factories import wallet_state
 from tests.webhooks import meta
-from tests.webhooks.meta import AMERICAN, AUSTRIAN, GERMAN, body, status
+from tests.webhooks.meta import AMERICAN, AUSTRIAN, body, status
 
 CHARGES = "query($w: ID!) { wallet(id: $w) { balance { amount } entries(kind: CONVERSATION_CHARGE) { totalCount edges { node { amount { amount } reference } } } } }"
 
