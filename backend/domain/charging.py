@@ -15,7 +15,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from backend.db import db_datetime, dialect_sql, model_from_row
+from backend.db import db_datetime, dialect_sql, is_postgres
 from backend.domain import access, holds, ledger, rates, validation
 from backend.domain.access import Principal
 from backend.domain.channels import InvalidPhoneNumber, get_channel, normalise_phone_number
@@ -38,6 +38,30 @@ from backend.domain.models import (
 USER_INITIATED_CATEGORIES = (ConversationCategory.SERVICE,)
 
 
+class ChargeCache:
+    """What stays the same across the statuses of one webhook request: read once."""
+
+    def __init__(self) -> None:
+        self.payers: dict[int, tuple[Wallet, Partner]] = {}
+        self.books: dict[str, rates.PriceBook] = {}
+        self.channels_with_holds: dict[int, bool] = {}
+
+    async def payer(self, conn: BaseDBAsyncClient, channel: Channel) -> tuple[Wallet, Partner]:
+        if channel.id not in self.payers:
+            wallet = await Wallet.get(customer_id=channel.customer_id).using_db(conn)
+            partner = await Partner.get(id=channel.partner_id).using_db(conn)
+            self.payers[channel.id] = (wallet, partner)
+        return self.payers[channel.id]
+
+    def book(self, currency_code: str) -> rates.PriceBook:
+        return self.books.setdefault(currency_code, rates.PriceBook(currency_code))
+
+    async def has_holds(self, conn: BaseDBAsyncClient, channel_id: int) -> bool:
+        if channel_id not in self.channels_with_holds:
+            self.channels_with_holds[channel_id] = await holds.has_pending_shares(conn, channel_id)
+        return self.channels_with_holds[channel_id]
+
+
 @dataclass(frozen=True)
 class Charge:
     conversation: Conversation
@@ -51,94 +75,229 @@ def origin_for(category: ConversationCategory, opened_by_user: bool = False) -> 
     return ConversationOrigin.BUSINESS_INITIATED
 
 
+@dataclass(frozen=True)
+class ChargeRequest:
+    """One conversation to record, as Meta (or an integrator) reported it."""
+
+    channel: Channel
+    external_id: str
+    category: ConversationCategory
+    recipient: str
+    pricing_model: PricingModel
+    billable: bool
+    opened_at: datetime
+    opened_by_user: bool = False
+
+
+async def check_priceable(
+    conn: BaseDBAsyncClient, request: ChargeRequest, cache: ChargeCache
+) -> None:
+    """Raise ``NoRateCard`` if this request could not be priced (before any write)."""
+    if not request.billable:
+        return
+    wallet, partner = await cache.payer(conn, request.channel)
+    book = cache.book(wallet.currency_code)
+    card = await book.card_at(request.opened_at)
+    if card is None:
+        raise rates.NoRateCard(
+            f"No {wallet.currency_code} rate card is in force at {request.opened_at.isoformat()}."
+        )
+    country = rates.market_of(request.recipient)
+    if await book.price(card, country, request.category, partner.markup_percent_micros) is None:
+        raise rates.NoRateCard(
+            f"The rate card has no {request.category} rate for {country or rates.ANY_MARKET}."
+        )
+
+
 async def charge(
-    conn: BaseDBAsyncClient,
-    *,
-    channel: Channel,
-    external_id: str,
-    category: ConversationCategory,
-    recipient: str,
-    pricing_model: PricingModel,
-    billable: bool,
-    opened_at: datetime,
-    opened_by_user: bool = False,
+    conn: BaseDBAsyncClient, request: ChargeRequest, cache: ChargeCache | None = None
 ) -> Charge:
     """Record and charge one conversation inside ``conn``'s transaction (once, ever)."""
-    wallet = await Wallet.get(customer_id=channel.customer_id).using_db(conn)
-    partner = await Partner.get(id=channel.partner_id).using_db(conn)
-    country = rates.market_of(recipient)
-    price_micros, rate_id, market = 0, None, country or rates.ANY_MARKET
-    if billable:
-        card = await rates.card_in_force(wallet.currency_code, opened_at)
-        if card is None:
-            raise rates.NoRateCard(
-                f"No {wallet.currency_code} rate card is in force at {opened_at.isoformat()}."
-            )
-        price = await rates.price_for(card, country, category, partner.markup_percent_micros)
-        if price is None:
-            raise rates.NoRateCard(f"The rate card has no {category} rate for {market}.")
-        price_micros, rate_id, market = price.micros, price.rate.id, price.market
+    (result,) = await charge_many(conn, [request], cache or ChargeCache())
+    return result
+
+
+async def charge_many(
+    conn: BaseDBAsyncClient, requests: list[ChargeRequest], cache: ChargeCache
+) -> list[Charge]:
+    """Record and charge a batch inside ``conn``'s transaction, each conversation once, ever.
+
+    Prices come from the rate card in force when each conversation opened;
+    a missing card or rate raises ``NoRateCard`` before anything is written.
+    The batch claims its keys with one INSERT, posts one movement per wallet
+    (``ledger.post_many``), and links the entries back with one UPDATE.
+    """
     now = clock.now()
-    inserted = await conn.execute_query_dict(
-        dialect_sql(
-            conn,
-            "INSERT INTO conversations (channel_id, customer_id, partner_id, wallet_id,"
-            " external_id, category, origin, pricing_model, recipient, market, billable,"
-            " price_micros, rate_id, opened_at, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-            " ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id",
-        ),
-        [
-            channel.id,
-            channel.customer_id,
-            channel.partner_id,
-            wallet.id,
-            external_id,
-            category.value,
-            origin_for(category, opened_by_user).value,
-            pricing_model.value,
-            recipient,
-            market,
-            billable,
-            price_micros,
-            rate_id,
-            db_datetime(conn, opened_at),
-            db_datetime(conn, now),
-        ],
-    )
-    if not inserted:
-        existing = await Conversation.get(channel_id=channel.id, external_id=external_id).using_db(
-            conn
+    priced: list[Conversation] = []
+    for request in requests:
+        channel = request.channel
+        wallet, partner = await cache.payer(conn, channel)
+        country = rates.market_of(request.recipient)
+        price_micros, rate_id, market = 0, None, country or rates.ANY_MARKET
+        if request.billable:
+            book = cache.book(wallet.currency_code)
+            card = await book.card_at(request.opened_at)
+            if card is None:
+                raise rates.NoRateCard(
+                    f"No {wallet.currency_code} rate card is in force at "
+                    f"{request.opened_at.isoformat()}."
+                )
+            price = await book.price(card, country, request.category, partner.markup_percent_micros)
+            if price is None:
+                raise rates.NoRateCard(
+                    f"The rate card has no {request.category} rate for {market}."
+                )
+            price_micros, rate_id, market = price.micros, price.rate.id, price.market
+        conversation = Conversation(
+            channel_id=channel.id,
+            customer_id=channel.customer_id,
+            partner_id=channel.partner_id,
+            wallet_id=wallet.id,
+            external_id=request.external_id,
+            category=request.category,
+            origin=origin_for(request.category, request.opened_by_user),
+            pricing_model=request.pricing_model,
+            recipient=request.recipient,
+            market=market,
+            billable=request.billable,
+            price_micros=price_micros,
+            rate_id=rate_id,
+            ledger_entry_id=None,
+            opened_at=request.opened_at,
+            created_at=now,
         )
+        priced.append(conversation)
+
+    claimed = await _claim(conn, priced)
+    new: list[Conversation] = []  # the first of each key this batch claimed
+    for conversation in priced:
+        key = (conversation.channel_id, conversation.external_id)
+        if (
+            key in claimed
+            and conversation.id is None
+            and not any((n.channel_id, n.external_id) == key for n in new)
+        ):
+            conversation.id = claimed[key]
+            conversation._saved_in_db = True
+            new.append(conversation)
+
+    entries: dict[int, LedgerEntry] = {}
+    by_wallet: dict[int, list[Conversation]] = {}
+    for conversation in new:
+        if conversation.price_micros > 0:
+            by_wallet.setdefault(conversation.wallet_id, []).append(conversation)
+    for wallet_id in sorted(by_wallet):  # wallets locked in key order
+        batch = by_wallet[wallet_id]
+        movements = await ledger.post_many(
+            conn,
+            wallet_id=wallet_id,
+            lines=[
+                ledger.Line(
+                    -c.price_micros,
+                    LedgerEntryKind.CONVERSATION_CHARGE,
+                    f"{c.category.value.lower()} conversation with {c.recipient} ({c.market})",
+                    c.external_id,
+                )
+                for c in batch
+            ],
+            policy=FundsPolicy.ALWAYS,  # the money was already spent at Meta
+        )
+        for conversation, movement in zip(batch, movements, strict=True):
+            conversation.ledger_entry_id = movement.entry.id
+            entries[conversation.id] = movement.entry
+    await _link_entries(conn, [c for c in new if c.ledger_entry_id])
+
+    for conversation in new:
+        # A broadcast reserved money for this recipient: the charge replaces the reservation.
+        if await cache.has_holds(conn, conversation.channel_id):
+            await holds.settle_share(
+                conn,
+                channel_id=conversation.channel_id,
+                recipient=conversation.recipient,
+                captured=True,
+            )
+
+    results = []
+    fresh = {id(conversation) for conversation in new}
+    for conversation in priced:
+        if id(conversation) in fresh:
+            results.append(Charge(conversation, entries.get(conversation.id), duplicate=False))
+            continue
+        existing = await Conversation.get(
+            channel_id=conversation.channel_id, external_id=conversation.external_id
+        ).using_db(conn)
         entry = (
             await LedgerEntry.get(id=existing.ledger_entry_id).using_db(conn)
             if existing.ledger_entry_id
             else None
         )
-        return Charge(existing, entry, duplicate=True)
-    conversation_id = inserted[0]["id"]
-    entry = None
-    if price_micros > 0:
-        movement = await ledger.post(
-            conn,
-            wallet_id=wallet.id,
-            amount_micros=-price_micros,
-            kind=LedgerEntryKind.CONVERSATION_CHARGE,
-            policy=FundsPolicy.ALWAYS,
-            comment=f"{category.value.lower()} conversation with {recipient} ({market})",
-            reference=external_id,
-        )
-        entry = movement.entry
-        await conn.execute_query(
-            dialect_sql(conn, "UPDATE conversations SET ledger_entry_id = $1 WHERE id = $2"),
-            [entry.id, conversation_id],
-        )
-    # A broadcast reserved money for this recipient: the charge replaces the reservation.
-    await holds.settle_share(conn, channel_id=channel.id, recipient=recipient, captured=True)
-    rows = await conn.execute_query_dict(
-        dialect_sql(conn, "SELECT * FROM conversations WHERE id = $1"), [conversation_id]
+        results.append(Charge(existing, entry, duplicate=True))
+    return results
+
+
+async def _claim(
+    conn: BaseDBAsyncClient, conversations: list[Conversation]
+) -> dict[tuple[int, str], int]:
+    """Insert the conversations not yet known; their keys and new ids (the claim is the charge right)."""
+    unique: dict[tuple[int, str], Conversation] = {}
+    for conversation in conversations:
+        unique.setdefault((conversation.channel_id, conversation.external_id), conversation)
+    columns = (
+        "channel_id, customer_id, partner_id, wallet_id, external_id, category, origin,"
+        " pricing_model, recipient, market, billable, price_micros, rate_id, opened_at, created_at"
     )
-    return Charge(model_from_row(Conversation, rows[0]), entry, duplicate=False)
+    placeholders, values = [], []
+    for n, c in enumerate(unique.values()):
+        base = n * 15
+        placeholders.append("(" + ", ".join(f"${base + k}" for k in range(1, 16)) + ")")
+        values += [
+            c.channel_id,
+            c.customer_id,
+            c.partner_id,
+            c.wallet_id,
+            c.external_id,
+            c.category.value,
+            c.origin.value,
+            c.pricing_model.value,
+            c.recipient,
+            c.market,
+            c.billable,
+            c.price_micros,
+            c.rate_id,
+            db_datetime(conn, c.opened_at),
+            db_datetime(conn, c.created_at),
+        ]
+    rows = await conn.execute_query_dict(
+        dialect_sql(
+            conn,
+            f"INSERT INTO conversations ({columns}) VALUES {', '.join(placeholders)}"
+            " ON CONFLICT (channel_id, external_id) DO NOTHING"
+            " RETURNING id, channel_id, external_id",
+        ),
+        values,
+    )
+    return {(row["channel_id"], row["external_id"]): row["id"] for row in rows}
+
+
+async def _link_entries(conn: BaseDBAsyncClient, conversations: list[Conversation]) -> None:
+    """Each charged conversation points at its ledger entry: one UPDATE for the batch."""
+    if not conversations:
+        return
+    # PostgreSQL cannot infer a type for parameters that only appear in a CASE.
+    cast = "::bigint" if is_postgres(conn) else ""
+    cases, values = [], []
+    for n, c in enumerate(conversations):
+        cases.append(f"WHEN ${2 * n + 1}{cast} THEN ${2 * n + 2}{cast}")
+        values += [c.id, c.ledger_entry_id]
+    ids = ", ".join(f"${2 * n + 1}{cast}" for n in range(len(conversations)))
+    await conn.execute_query(
+        dialect_sql(
+            conn,
+            f"UPDATE conversations SET ledger_entry_id = CASE id {' '.join(cases)} END"
+            f" WHERE id IN ({ids})",
+        ),
+        values,
+    )
 
 
 async def record_conversation(
@@ -170,13 +329,15 @@ async def record_conversation(
     async with in_transaction() as conn:
         return await charge(
             conn,
-            channel=channel,
-            external_id=key,
-            category=category,
-            recipient=number,
-            pricing_model=pricing_model or PricingModel.PMP,
-            billable=True if billable is None else billable,
-            opened_at=when,
+            ChargeRequest(
+                channel=channel,
+                external_id=key,
+                category=category,
+                recipient=number,
+                pricing_model=pricing_model or PricingModel.PMP,
+                billable=True if billable is None else billable,
+                opened_at=when,
+            ),
         )
 
 

@@ -102,7 +102,10 @@ async def _channel(partner_id: int, phone_number_id: Any) -> Channel:
     return channel
 
 
-async def _apply_status(conn, channel: Channel, status: dict[str, Any], outcome: Outcome) -> None:
+async def _read_status(
+    conn, channel: Channel, status: dict[str, Any], outcome: Outcome
+) -> charging.ChargeRequest | None:
+    """What one status asks for: a charge request, a hold release (done here), or nothing."""
     kind = status.get("status")
     recipient_id = status.get("recipient_id")
     message_id = status.get("id")
@@ -140,24 +143,16 @@ async def _apply_status(conn, channel: Channel, status: dict[str, Any], outcome:
         billable = False
     origin = conversation.get("origin") if isinstance(conversation.get("origin"), dict) else {}
     opened_by_user = str(origin.get("type", "")).lower() in USER_ORIGINS
-    try:
-        result = await charging.charge(
-            conn,
-            channel=channel,
-            external_id=str(key),
-            category=category,
-            recipient=recipient,
-            pricing_model=pricing_model,
-            billable=billable,
-            opened_at=_timestamp(status.get("timestamp")),
-            opened_by_user=opened_by_user,
-        )
-    except rates.NoRateCard as error:
-        raise Unprocessable(error.message) from error
-    if result.duplicate:
-        outcome.duplicates += 1
-    else:
-        outcome.charged += 1
+    return charging.ChargeRequest(
+        channel=channel,
+        external_id=str(key),
+        category=category,
+        recipient=recipient,
+        pricing_model=pricing_model,
+        billable=billable,
+        opened_at=_timestamp(status.get("timestamp")),
+        opened_by_user=opened_by_user,
+    )
 
 
 async def _apply_tier(partner_id: int, value: dict[str, Any], field_name: str, conn) -> None:
@@ -190,6 +185,7 @@ async def apply(partner_id: int, payload: Any) -> Outcome:
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         outcome.problems.append("not a WhatsApp webhook body (no entry list)")
         return outcome
+    cache = charging.ChargeCache()
     async with in_transaction() as conn:
         for entry in payload["entry"]:
             for change in (entry or {}).get("changes") or []:
@@ -209,12 +205,38 @@ async def apply(partner_id: int, payload: Any) -> Outcome:
                 except (Unprocessable, DomainError) as problem:
                     outcome.problems.append(str(problem))
                     continue
+                requests = []
                 for status in statuses:
                     try:
-                        await _apply_status(conn, channel, status or {}, outcome)
+                        request = await _read_status(conn, channel, status or {}, outcome)
                     except (Unprocessable, DomainError) as problem:
                         outcome.problems.append(str(problem))
+                        continue
+                    if request is not None:
+                        await _price_or_flag(request, cache, conn, outcome, requests)
+                if requests:
+                    for result in await charging.charge_many(conn, requests, cache):
+                        if result.duplicate:
+                            outcome.duplicates += 1
+                        else:
+                            outcome.charged += 1
     return outcome
+
+
+async def _price_or_flag(
+    request: charging.ChargeRequest,
+    cache: charging.ChargeCache,
+    conn,
+    outcome: Outcome,
+    requests: list[charging.ChargeRequest],
+) -> None:
+    """Keep the request if it can be priced; an unpriceable one is a problem, not a failure."""
+    try:
+        await charging.check_priceable(conn, request, cache)
+    except rates.NoRateCard as error:
+        outcome.problems.append(error.message)
+        return
+    requests.append(request)
 
 
 async def process(event_id: int) -> WebhookEvent:

@@ -83,4 +83,7 @@ async def receive(request: Request) -> Response:
         received_at=clock.now(),
     )
     processed = await processing.process(event.id)
-    return JSONResponse({"event": event.id, "status": processed.status})
+    answer = {"event": event.id, "status": processed.status}
+    if processed.last_error:
+        answer["error"] = processed.last_error
+    return JSONResponse(answer)
