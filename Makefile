@@ -40,6 +40,7 @@ bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/channels.py
+	$(BIN)/python bench/webhook.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
-from backend.domain import access, idempotency, ledger, validation
+from backend.domain import access, alerts, idempotency, ledger, validation
 from backend.domain.access import Principal
 from backend.domain.ledger import FundsPolicy
 from backend.domain.models import LedgerEntry, LedgerEntryKind, Role, Wallet
@@ -155,5 +156,23 @@ async def set_low_balance_threshold(
         micros = parse_amount(
             threshold, field="threshold", allow_zero=True, max_micros=MAX_BALANCE_MICROS
         )
-    await Wallet.filter(id=wallet.id).update(low_balance_threshold_micros=micros)
+    async with in_transaction() as conn:
+        # Moving the threshold past the balance is a crossing too, either way.
+        current = await Wallet.select_for_update().using_db(conn).get(id=wallet.id)
+        old = current.low_balance_threshold_micros
+        await Wallet.filter(id=wallet.id).using_db(conn).update(low_balance_threshold_micros=micros)
+        balance = current.balance_micros
+        was_low = old is not None and balance < old
+        now_low = micros is not None and balance < micros
+        if now_low and not was_low:
+            await alerts.on_wallet_balance_moved(
+                conn,
+                wallet_id=wallet.id,
+                customer_id=current.customer_id,
+                before=micros,
+                after=balance,
+                threshold=micros,
+            )
+        elif was_low and not now_low:
+            await alerts.resolve_open(conn, alerts.low_balance_key(wallet.id))
     return await Wallet.get(id=wallet.id)

@@ -204,3 +204,25 @@ async def test_wallet_query_shows_the_ledger(admin):
     wallet = (await t.customer.data(WALLET, {"id": t.wallet_id}))["wallet"]
     assert wallet["balance"] == {"amount": "7.123456", "currencyCode": "USD"}
     assert wallet["entries"]["edges"][0]["node"]["kind"] == "TOP_UP"
+
+
+async def test_low_balance_alert_fires_once_per_crossing(admin):
+    t = await make_tenant(admin, funds="20")
+    threshold = """mutation($w: ID!, $t: Decimal) { setLowBalanceThreshold(walletId: $w, threshold: $t) {
+                     userErrors { code } } }"""
+    await t.partner.mutate(threshold, {"w": t.wallet_id, "t": "10"})
+
+    async def low():
+        data = await t.customer.data("{ alerts { kind resolvedAt } }")
+        return [a for a in data["alerts"] if a["kind"] == "LOW_BALANCE"]
+
+    await t.partner.mutate(CHARGE, {"walletId": t.wallet_id, "amount": "9", "comment": "use"})  # 11
+    assert await low() == []
+    await t.partner.mutate(CHARGE, {"walletId": t.wallet_id, "amount": "2", "comment": "use"})  # 9
+    await t.partner.mutate(CHARGE, {"walletId": t.wallet_id, "amount": "2", "comment": "use"})  # 7
+    alerts = await low()
+    assert len(alerts) == 1 and alerts[0]["resolvedAt"] is None
+    await t.partner.mutate(TOP_UP, {"walletId": t.wallet_id, "amount": "5"})  # 12: resolved
+    assert (await low())[0]["resolvedAt"] is not None
+    await t.partner.mutate(threshold, {"w": t.wallet_id, "t": "50"})  # raised above: a crossing
+    assert len(await low()) == 2

@@ -57,3 +57,9 @@ async def world(http, admin, frozen_clock) -> World:
     return World(
         http, admin, t.partner, t.customer, t.partner_id, t.customer_id, t.wallet_id, channel["id"]
     )
+
+
+@pytest.fixture(autouse=True)
+async def ledger_holds_after_every_test(assert_ledger_invariants):
+    """Every charging test ends with the ledger invariants checked (at teardown)."""
+    yield

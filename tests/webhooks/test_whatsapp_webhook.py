@@ -236,3 +236,30 @@ async def test_a_charge_is_posted_past_the_credit_limit_with_a_low_balance_alert
     assert alerts == [{"kind": "LOW_BALANCE", "walletId": world.wallet_id, "resolvedAt": None}]
     assert await LedgerEntry.filter(kind="CONVERSATION_CHARGE").count() == 1
     await assert_ledger_invariants()
+
+
+async def test_a_stored_event_waiting_for_retry_is_processed_by_the_jobs_loop(world, frozen_clock):
+    from backend.webhooks.processing import retry_due
+
+    raw = meta.encode(body(status("wamid.T1", "delivered")))
+    event = await WebhookEvent.create(
+        partner_id=int(world.partner_id),
+        body=raw.decode(),
+        status="PENDING",
+        attempts=1,
+        last_error="ConnectionError: database restarting",
+        received_at=frozen_clock.now(),
+        next_attempt_at=frozen_clock.now(),
+    )
+    assert await retry_due() == 1
+    await event.refresh_from_db()
+    assert (event.status, event.attempts) == ("PROCESSED", 2)
+    assert await charges(world) == [("wamid.T1", "-0.11")]
+    assert await retry_due() == 0
+
+
+async def test_recipients_that_are_not_phone_numbers_are_dead_letters(world):
+    response = await world.post(body(status("wamid.N1", "delivered", "12")))
+    assert response.json()["status"] == "DEAD"
+    assert "is not a phone number" in response.json()["error"]
+    assert await charges(world) == []
