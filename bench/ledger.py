@@ -148,8 +148,10 @@ async def bench_raw_asyncpg(url: str, wallet_ids: list[int], ops: int) -> dict:
                     wallet = wallet_ids[0] if layout == "hot" else wallet_ids[n % len(wallet_ids)]
                     async with pool.acquire() as conn:
                         await conn.fetchrow(RAW_STATEMENTS["access"], wallet)
-                        # One statement, atomic by itself: as the domain does without a key.
-                        entry_id = await conn.fetchval(RAW_STATEMENTS["move"], wallet, -1, 10**18)
+                        async with conn.transaction():
+                            entry_id = await conn.fetchval(
+                                RAW_STATEMENTS["move"], wallet, -1, 10**18
+                            )
                         assert entry_id is not None
 
                 rate, latencies = await run_concurrently(ops, callers, debit)

@@ -23,7 +23,7 @@ from backend.api.pagination import Connection, fetch_page, to_connection
 from backend.api.scalars import DecimalString
 from backend.domain import channels, models, partner_days
 from backend.domain.clock import clock
-from backend.domain.errors import DomainError
+from backend.domain.errors import DomainError, Forbidden
 from backend.domain.money import format_micros
 
 Role = strawberry.enum(models.Role)
@@ -353,16 +353,17 @@ class Customer:
         return Plan.from_instance(await loaders_of(info).plan.load(self._model.plan_id))
 
 
+def _not_for_customers(info: Info, what: str) -> None:
+    """A customer sees its partner's name, never the reseller's own business."""
+    if principal_of(info).role == models.Role.CUSTOMER:
+        raise as_graphql_error(Forbidden(f"A customer cannot read its partner's {what}."))
+
+
 @strawberry.type
 class Partner:
     id: strawberry.ID
     name: str
     currency_code: str
-    day_balance: int
-    day_price: Money
-    low_days_threshold: int | None
-    trial_eligible: bool
-    markup_percent: DecimalString
     created_at: datetime
     _model: strawberry.Private[models.Partner]
 
@@ -372,14 +373,34 @@ class Partner:
             id=strawberry.ID(str(partner.id)),
             name=partner.name,
             currency_code=partner.currency_code,
-            day_balance=partner.day_balance,
-            day_price=Money.of(partner.day_price_micros, partner.currency_code),
-            low_days_threshold=partner.low_days_threshold,
-            trial_eligible=partner.trial_eligible,
-            markup_percent=_percent(partner.markup_percent_micros),
             created_at=partner.created_at,
             _model=partner,
         )
+
+    @strawberry.field
+    def day_balance(self, info: Info) -> int:
+        _not_for_customers(info, "day balance")
+        return self._model.day_balance
+
+    @strawberry.field
+    def day_price(self, info: Info) -> Money:
+        _not_for_customers(info, "day price")
+        return Money.of(self._model.day_price_micros, self._model.currency_code)
+
+    @strawberry.field
+    def low_days_threshold(self, info: Info) -> int | None:
+        _not_for_customers(info, "threshold")
+        return self._model.low_days_threshold
+
+    @strawberry.field
+    def trial_eligible(self, info: Info) -> bool:
+        _not_for_customers(info, "trial terms")
+        return self._model.trial_eligible
+
+    @strawberry.field
+    def markup_percent(self, info: Info) -> DecimalString:
+        _not_for_customers(info, "markup")
+        return _percent(self._model.markup_percent_micros)
 
     @strawberry.field
     async def customers(

@@ -181,6 +181,21 @@ async def charge_many(
             conversation._saved_in_db = True
             new.append(conversation)
 
+    # A broadcast reserved money for these recipients: each charge replaces its
+    # reservation. Settled before the money moves, so locks go hold -> wallet
+    # here as in releaseHold, and two of them cannot deadlock.
+    for conversation in new:
+        if conversation.origin == ConversationOrigin.BUSINESS_INITIATED and await cache.has_holds(
+            conn, conversation.channel_id
+        ):
+            await holds.settle_share(
+                conn,
+                channel_id=conversation.channel_id,
+                recipient=conversation.recipient,
+                captured=True,
+                settled_by=f"charge:{conversation.external_id}",
+            )
+
     entries: dict[int, LedgerEntry] = {}
     by_wallet: dict[int, list[Conversation]] = {}
     for conversation in new:
@@ -206,16 +221,6 @@ async def charge_many(
             conversation.ledger_entry_id = movement.entry.id
             entries[conversation.id] = movement.entry
     await _link_entries(conn, [c for c in new if c.ledger_entry_id])
-
-    for conversation in new:
-        # A broadcast reserved money for this recipient: the charge replaces the reservation.
-        if await cache.has_holds(conn, conversation.channel_id):
-            await holds.settle_share(
-                conn,
-                channel_id=conversation.channel_id,
-                recipient=conversation.recipient,
-                captured=True,
-            )
 
     results = []
     fresh = {id(conversation) for conversation in new}

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from backend.db import dialect_sql
+from backend.db import dialect_sql, is_postgres
 from backend.domain import access, ledger, rates
 from backend.domain.access import Principal
 from backend.domain.channels import (
@@ -26,6 +26,7 @@ from backend.domain.channels import (
 )
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError, InvalidArgument, NotFound
+from backend.domain.locking import lock_channels
 from backend.domain.models import (
     Conversation,
     ConversationCategory,
@@ -91,14 +92,16 @@ def _recipients(raw: list[str]) -> list[str]:
 
 
 async def recent_recipients(channel_id: int, now: datetime) -> set[str]:
-    """Who this channel reached, or is about to reach, in the rolling 24 hours."""
+    """Who this channel reached, or was cleared to reach, in the rolling 24 hours."""
     reached = await Conversation.filter(
         channel_id=channel_id, opened_at__gt=now - WINDOW, origin="BUSINESS_INITIATED"
     ).values_list("recipient", flat=True)
-    pending = await HoldRecipient.filter(
-        channel_id=channel_id, state=HoldRecipientState.PENDING
-    ).values_list("recipient", flat=True)
-    return set(reached) | set(pending)
+    cleared = (
+        await HoldRecipient.filter(channel_id=channel_id, hold__created_at__gt=now - WINDOW)
+        .exclude(state=HoldRecipientState.RELEASED)
+        .values_list("recipient", flat=True)
+    )
+    return set(reached) | set(cleared)
 
 
 async def authorize_broadcast(
@@ -114,37 +117,38 @@ async def authorize_broadcast(
     ttl = DEFAULT_TTL if ttl_seconds is None else timedelta(seconds=ttl_seconds)
     if not timedelta(seconds=60) <= ttl <= MAX_TTL:
         raise InvalidArgument("ttlSeconds is from 60 to 604800.", field="ttlSeconds")
-    now = clock.now()
-    if effective_status(channel, now) not in LIVE:
-        raise ChannelInactive("The channel is not active; extend it first.", field="channelId")
-    customer = await Customer.get(id=channel.customer_id)
-    if customer.suspended:
-        raise CustomerSuspended("Broadcasting is suspended until the overdue invoice is paid.")
-    limit = TIER_LIMITS[MessagingTier(channel.messaging_tier)]
-    if limit is not None:
-        reach = await recent_recipients(channel.id, now) | set(numbers)
-        if len(reach) > limit:
-            raise TierLimitExceeded(
-                f"{len(reach)} unique recipients in 24 hours exceed the channel's limit of {limit}.",
-                field="recipients",
-            )
-    wallet = await Wallet.get(customer_id=channel.customer_id)
-    partner = await Partner.get(id=channel.partner_id)
-    card = await rates.card_in_force(wallet.currency_code, now)
-    if card is None:
-        raise rates.NoRateCard(f"No {wallet.currency_code} rate card is in force.")
-    shares: list[tuple[str, int]] = []
-    by_country: dict[str | None, int] = {}
-    for number in numbers:
-        country = rates.market_of(number)
-        if country not in by_country:
-            price = await rates.price_for(card, country, category, partner.markup_percent_micros)
+    async with in_transaction() as conn:
+        # The channel row is locked first: two broadcasts on one channel are
+        # checked against the tier one after the other, never side by side.
+        (channel,) = await lock_channels(conn, [channel.id])
+        now = clock.now()
+        if effective_status(channel, now) not in LIVE:
+            raise ChannelInactive("The channel is not active; extend it first.", field="channelId")
+        customer = await Customer.get(id=channel.customer_id).using_db(conn)
+        if customer.suspended:
+            raise CustomerSuspended("Broadcasting is suspended until the overdue invoice is paid.")
+        limit = TIER_LIMITS[MessagingTier(channel.messaging_tier)]
+        if limit is not None:
+            reach = await recent_recipients(channel.id, now) | set(numbers)
+            if len(reach) > limit:
+                raise TierLimitExceeded(
+                    f"{len(reach)} unique recipients in 24 hours exceed the channel's limit of {limit}.",
+                    field="recipients",
+                )
+        wallet = await Wallet.get(customer_id=channel.customer_id).using_db(conn)
+        partner = await Partner.get(id=channel.partner_id).using_db(conn)
+        book = rates.PriceBook(wallet.currency_code)
+        card = await book.card_at(now)
+        if card is None:
+            raise rates.NoRateCard(f"No {wallet.currency_code} rate card is in force.")
+        shares: list[tuple[str, int]] = []
+        for number in numbers:
+            country = rates.market_of(number)
+            price = await book.price(card, country, category, partner.markup_percent_micros)
             if price is None:
                 raise rates.NoRateCard(f"The rate card has no {category} rate for {country}.")
-            by_country[country] = price.micros
-        shares.append((number, by_country[country]))
-    total = sum(price for _, price in shares)
-    async with in_transaction() as conn:
+            shares.append((number, price.micros))
+        total = sum(price for _, price in shares)
         if total > 0:
             await ledger.hold(conn, wallet_id=wallet.id, amount_micros=total)
         hold = await Hold.create(
@@ -153,7 +157,7 @@ async def authorize_broadcast(
             category=category,
             amount_micros=total,
             remaining_micros=total,
-            status=HoldStatus.ACTIVE if total > 0 else HoldStatus.CAPTURED,
+            status=HoldStatus.ACTIVE,
             recipients=len(numbers),
             expires_at=now + ttl,
             created_at=now,
@@ -185,14 +189,27 @@ async def has_pending_shares(conn: BaseDBAsyncClient, channel_id: int) -> bool:
 
 
 async def settle_share(
-    conn: BaseDBAsyncClient, *, channel_id: int, recipient: str, captured: bool
+    conn: BaseDBAsyncClient,
+    *,
+    channel_id: int,
+    recipient: str,
+    captured: bool,
+    settled_by: str,
 ) -> bool:
-    """Settle the oldest pending share for this recipient on this channel, if any.
+    """Settle the oldest pending share for this recipient on this channel, once per cause.
 
     ``captured``: its conversation was charged; otherwise its message failed.
-    Either way the reservation goes back to ``available``; the charge itself
-    is posted by ``charging``.
+    ``settled_by`` names the cause ("charge:<key>", "failed:<message id>"); a
+    cause already used settles nothing, whatever Meta retries or an admin
+    replays. Either way the reservation goes back to ``available``; the charge
+    itself is posted by ``charging``. Locks: hold row, then share, then wallet.
     """
+    if (
+        await HoldRecipient.filter(channel_id=channel_id, settled_by=settled_by)
+        .using_db(conn)
+        .exists()
+    ):
+        return False
     rows = await conn.execute_query_dict(
         dialect_sql(
             conn,
@@ -205,11 +222,18 @@ async def settle_share(
     if not rows:
         return False
     share = rows[0]
+    lock = " FOR UPDATE" if is_postgres(conn) else ""
+    active = await conn.execute_query_dict(
+        dialect_sql(conn, f"SELECT id FROM holds WHERE id = $1 AND status = 'ACTIVE'{lock}"),
+        [share["hold_id"]],
+    )
+    if not active:
+        return False
     state = HoldRecipientState.CAPTURED if captured else HoldRecipientState.RELEASED
     taken = (
         await HoldRecipient.filter(id=share["id"], state=HoldRecipientState.PENDING)
         .using_db(conn)
-        .update(state=state)
+        .update(state=state, settled_by=settled_by)
     )
     if not taken:  # settled by a concurrent status
         return False
@@ -224,7 +248,9 @@ async def _give_back(conn: BaseDBAsyncClient, hold_id: int, wallet_id: int, micr
         dialect_sql(
             conn,
             "UPDATE holds SET remaining_micros = remaining_micros - $2,"
-            " status = CASE WHEN remaining_micros - $2 = 0 THEN 'CAPTURED' ELSE status END"
+            " status = CASE WHEN remaining_micros - $2 > 0 THEN status"
+            " WHEN EXISTS (SELECT 1 FROM hold_recipients WHERE hold_id = $1"
+            " AND state = 'CAPTURED') THEN 'CAPTURED' ELSE 'RELEASED' END"
             " WHERE id = $1",
         ),
         [hold_id, micros],

@@ -18,7 +18,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from backend.db import connection, db_datetime, dialect_sql, is_postgres
+from backend.db import db_datetime, dialect_sql
 from backend.domain.clock import clock
 from backend.domain.errors import IdempotencyKeyReused, InvalidArgument
 
@@ -50,23 +50,15 @@ async def run_once(
     operation: str,
     request: dict[str, Any],
     action: Action,
-    single_statement: bool = False,
 ) -> tuple[dict[str, Any], bool]:
     """Run ``action`` in a transaction at most once per ``(scope, key)``.
 
     Returns the action's JSON-able result and whether it was replayed from an
     earlier call. A DomainError raised by the action rolls everything back,
     key included, so a corrected retry may use the same key.
-
-    ``single_statement``: the action writes with one SQL statement on
-    PostgreSQL (a ledger movement is one data-modifying CTE), which the
-    database runs atomically by itself; without a key there is then nothing
-    to group, and BEGIN/COMMIT would only add two round trips.
     """
     key = validate_key(key)
     if key is None:
-        if single_statement and is_postgres():
-            return await action(connection()), False
         async with in_transaction() as conn:
             return await action(conn), False
 

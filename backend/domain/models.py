@@ -503,6 +503,9 @@ class HoldRecipient(Model):
     recipient = fields.CharField(max_length=20)  # E.164
     price_micros = fields.BigIntField()
     state = fields.CharEnumField(HoldRecipientState, max_length=16)
+    # What settled the share ("charge:<conversation key>" or "failed:<message id>"):
+    # unique per channel, so Meta's retries and replays settle nothing twice.
+    settled_by = fields.CharField(max_length=220, null=True)
 
     class Meta:
         table = "hold_recipients"

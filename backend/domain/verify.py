@@ -53,6 +53,18 @@ CHECKS: dict[str, str] = {
                          AND e.kind = 'REFUND'), 0) AS computed
         FROM partners p
     """,
+    "wallet held != what its active holds still reserve": """
+        SELECT w.id AS id, w.held_micros AS stored,
+               COALESCE((SELECT SUM(remaining_micros) FROM holds h
+                         WHERE h.wallet_id = w.id AND h.status = 'ACTIVE'), 0) AS computed
+        FROM wallets w
+    """,
+    "hold remaining != its pending shares": """
+        SELECT h.id AS id, h.remaining_micros AS stored,
+               COALESCE((SELECT SUM(price_micros) FROM hold_recipients r
+                         WHERE r.hold_id = h.id AND r.state = 'PENDING'), 0) AS computed
+        FROM holds h WHERE h.status = 'ACTIVE'
+    """,
     "negative day balance": "SELECT id, day_balance AS stored, 0 AS computed FROM partners WHERE day_balance < 0",
     "negative holds": "SELECT id, held_micros AS stored, 0 AS computed FROM wallets WHERE held_micros < 0",
 }

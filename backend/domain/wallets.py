@@ -58,7 +58,6 @@ async def _move(
         operation=operation,
         request={"wallet": wallet.id, "amount": amount_micros, "comment": comment},
         action=action,
-        single_statement=True,  # ledger.post: one statement on PostgreSQL
     )
     if replayed:
         entry = await LedgerEntry.get(id=result["entry_id"])

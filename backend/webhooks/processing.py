@@ -41,6 +41,8 @@ from backend.domain.models import (
 )
 
 MAX_ATTEMPTS = 5
+# A PENDING event not finished by then was abandoned (a worker died): retry it.
+ABANDONED_AFTER = timedelta(minutes=5)
 log = logging.getLogger("daybook.webhooks")
 FREE_TYPES = {"free_customer_service", "free_entry_point"}
 USER_ORIGINS = {"service", "user_initiated", "customer_initiated"}
@@ -117,12 +119,16 @@ async def _read_status(
         raise Unprocessable(f"recipient {recipient_id!r} is not a phone number") from error
     if kind == "failed":
         if await holds.settle_share(
-            conn, channel_id=channel.id, recipient=recipient, captured=False
+            conn,
+            channel_id=channel.id,
+            recipient=recipient,
+            captured=False,
+            settled_by=f"failed:{message_id}",
         ):
             outcome.released += 1
-        return
+        return None
     if kind not in CHARGING_STATUSES:
-        return
+        return None
     pricing = status.get("pricing")
     if not isinstance(pricing, dict):
         raise Unprocessable(f"{kind} status {message_id} without pricing")

@@ -76,11 +76,14 @@ async def receive(request: Request) -> Response:
         given.encode(), signature_of(body, partner.whatsapp_app_secret).encode()
     ):
         return JSONResponse({"error": "bad signature"}, status_code=401)
+    now = clock.now()
     event = await WebhookEvent.create(
         partner_id=partner.id,
         body=body.decode("utf-8", errors="replace"),
         status=WebhookEventStatus.PENDING,
-        received_at=clock.now(),
+        received_at=now,
+        # If this worker dies before processing finishes, the jobs loop picks it up.
+        next_attempt_at=now + processing.ABANDONED_AFTER,
     )
     processed = await processing.process(event.id)
     answer = {"event": event.id, "status": processed.status}

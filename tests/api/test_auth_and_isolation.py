@@ -191,3 +191,21 @@ async def test_partners_list_is_admin_only(admin):
     assert [p["id"] for p in data["partners"]] == [t.partner_id]
     body = await t.partner.execute("{ partners { id } }")
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_customer_sees_its_partners_name_not_its_business(admin):
+    t = await make_tenant(admin)
+    data = await t.customer.data("{ viewer { partner { id name currencyCode } } }")
+    assert data["viewer"]["partner"]["id"] == t.partner_id
+    for field in (
+        "dayBalance",
+        "dayPrice { amount }",
+        "markupPercent",
+        "trialEligible",
+        "lowDaysThreshold",
+    ):
+        body = await t.customer.execute(f'{{ partner(id: "{t.partner_id}") {{ {field} }} }}')
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", field
+    assert (
+        await t.partner.data(f'{{ partner(id: "{t.partner_id}") {{ dayBalance markupPercent }} }}')
+    )["partner"] == {"dayBalance": 0, "markupPercent": "0.00"}
