@@ -8,6 +8,8 @@ dialect it speaks.
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +19,7 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base import executor
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.transactions import in_transaction
 
 from backend.settings import Settings, get_settings
 
@@ -151,3 +154,25 @@ async def fetch_row(sql: str, params: list[Any]) -> dict[str, Any] | None:
 def model_from_row(model: type[ModelT], row: dict[str, Any]) -> ModelT:
     """A model instance from a full row, converted exactly as the ORM's own reads do."""
     return model._init_from_db(**row)
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
+    """A database transaction whose recorded events are published after it commits.
+
+    Nested calls run inside the outer transaction; only the outermost one
+    publishes, and a rollback anywhere publishes nothing (design rule 7).
+    """
+    from backend.events import outbox
+    from backend.events.bus import bus
+
+    token = outbox.open_outbox()
+    try:
+        async with in_transaction() as conn:
+            yield conn
+    except BaseException:
+        if token is not None:
+            outbox.close_outbox(token)
+        raise
+    if token is not None:
+        await bus.publish(outbox.close_outbox(token))

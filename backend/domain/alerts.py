@@ -19,6 +19,7 @@ from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.models import Alert, AlertKind, Role
 from backend.domain.money import format_micros
+from backend.events import publish
 
 CHANNEL_ALERTS = (AlertKind.CHANNEL_EXPIRING, AlertKind.CHANNEL_EXPIRED)
 
@@ -74,19 +75,23 @@ async def raise_alert(
             db_datetime(conn, clock.now()),
         ],
     )
-    return rows[0]["id"] if rows else None
+    if not rows:
+        return None
+    publish.alert_changed(alert_id=rows[0]["id"], partner_id=partner_id, customer_id=customer_id)
+    return rows[0]["id"]
 
 
 async def resolve_open(conn: BaseDBAsyncClient, dedupe_key: str) -> None:
     """Resolve a once-per-crossing alert and free its key for the next crossing."""
-    await conn.execute_query(
+    rows = await conn.execute_query_dict(
         dialect_sql(
             conn,
             "UPDATE alerts SET resolved_at = $1, dedupe_key = NULL"
-            " WHERE dedupe_key = $2 AND resolved_at IS NULL",
+            " WHERE dedupe_key = $2 AND resolved_at IS NULL RETURNING id, partner_id, customer_id",
         ),
         [db_datetime(conn, clock.now()), dedupe_key],
     )
+    _resolved(rows)
 
 
 async def resolve_channel_alerts_many(conn: BaseDBAsyncClient, channel_ids: list[int]) -> None:
@@ -94,14 +99,24 @@ async def resolve_channel_alerts_many(conn: BaseDBAsyncClient, channel_ids: list
     if not channel_ids:
         return
     placeholders = ", ".join(f"${n}" for n in range(2, len(channel_ids) + 2))
-    await conn.execute_query(
+    rows = await conn.execute_query_dict(
         dialect_sql(
             conn,
             f"UPDATE alerts SET resolved_at = $1 WHERE channel_id IN ({placeholders})"
-            " AND kind IN ('CHANNEL_EXPIRING', 'CHANNEL_EXPIRED') AND resolved_at IS NULL",
+            " AND kind IN ('CHANNEL_EXPIRING', 'CHANNEL_EXPIRED') AND resolved_at IS NULL"
+            " RETURNING id, partner_id, customer_id",
         ),
         [db_datetime(conn, clock.now()), *channel_ids],
     )
+    _resolved(rows)
+
+
+def _resolved(rows: list[dict]) -> None:
+    """A resolution is pushed again, so a dashboard can clear the alert."""
+    for row in rows:
+        publish.alert_changed(
+            alert_id=row["id"], partner_id=row["partner_id"], customer_id=row["customer_id"]
+        )
 
 
 async def on_day_balance_moved(

@@ -16,8 +16,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
+from backend.db import transaction
 from backend.domain import access, alerts, day_ledger, idempotency, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
@@ -37,6 +37,7 @@ from backend.domain.models import (
     Role,
     TrialClaim,
 )
+from backend.events import publish
 
 DAY = timedelta(days=1)
 TRIAL_DAYS = 5
@@ -191,7 +192,7 @@ async def create_channel(
             field="trial",
         )
     try:
-        async with in_transaction() as conn:
+        async with transaction() as conn:
             await _refuse_live_duplicates(number, number_id)
             channel = await Channel.create(
                 partner_id=partner.id,
@@ -207,6 +208,7 @@ async def create_channel(
             entry = None
             if trial:
                 entry = await _start_trial(conn, partner, channel, now)
+            _changed(channel)
     except IntegrityError as error:
         # Two creations raced past the checks above; the unique indexes decided.
         await _refuse_live_duplicates(number, number_id)
@@ -388,6 +390,8 @@ async def _extend_locked(
     await ChannelLot.bulk_create(lots, using_db=conn)
     await Channel.bulk_update(channels, fields=["active_until", "status"], using_db=conn)
     await alerts.resolve_channel_alerts_many(conn, [c.id for c in channels])
+    for channel in channels:
+        _changed(channel)
     return channels, [m.entry for m in movements]
 
 
@@ -399,7 +403,7 @@ async def delete_channel(principal: Principal, *, channel_id: str, comment: str)
     _require_allocator(principal)
     clean_comment = validation.comment(comment, required=True)
     visible = await get_channel(principal, channel_id)
-    async with in_transaction() as conn:
+    async with transaction() as conn:
         (channel,) = await lock_channels(conn, [visible.id])
         if channel.status == ChannelStatus.DELETED:
             raise ChannelDeleted("This channel is already deleted.", field="channelId")
@@ -432,6 +436,7 @@ async def delete_channel(principal: Principal, *, channel_id: str, comment: str)
             .update(status=ChannelStatus.DELETED, deleted_at=now)
         )
         await alerts.resolve_channel_alerts_many(conn, [channel.id])
+        _changed(channel)
     return ChannelChange(channel=channel, day_entry=movement.entry)
 
 
@@ -453,6 +458,14 @@ async def set_messaging_tier(
     channel = await get_channel(principal, channel_id)
     if channel.status == ChannelStatus.DELETED:
         raise ChannelDeleted("A deleted channel has no messaging tier to set.", field="channelId")
-    await Channel.filter(id=channel.id).update(messaging_tier=tier)
-    channel.messaging_tier = tier
+    async with transaction() as conn:
+        await Channel.filter(id=channel.id).using_db(conn).update(messaging_tier=tier)
+        channel.messaging_tier = tier
+        _changed(channel)
     return channel
+
+
+def _changed(channel: Channel) -> None:
+    publish.channel_changed(
+        channel_id=channel.id, partner_id=channel.partner_id, customer_id=channel.customer_id
+    )

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
-from backend.db import db_datetime, dialect_sql, is_postgres
+from backend.db import db_datetime, dialect_sql, is_postgres, transaction
 from backend.domain import access, holds, ledger, rates, validation
 from backend.domain.access import Principal
 from backend.domain.channels import InvalidPhoneNumber, get_channel, normalise_phone_number
@@ -331,7 +330,7 @@ async def record_conversation(
     if when.tzinfo is None:
         raise InvalidArgument("openedAt needs a UTC offset.", field="openedAt")
     validation.name(key, field="externalId")
-    async with in_transaction() as conn:
+    async with transaction() as conn:
         return await charge(
             conn,
             ChargeRequest(

@@ -18,6 +18,7 @@ from backend.domain import alerts
 from backend.domain.clock import clock
 from backend.domain.errors import InsufficientDays, InvalidDays, NotFound
 from backend.domain.models import DayEntry, DayEntryKind
+from backend.events import publish
 
 # Far more days than any partner will ever buy, far inside a 64-bit column.
 MAX_DAY_BALANCE = 10**12
@@ -91,6 +92,7 @@ async def post(
         threshold=rows[0]["low_days_threshold"],
     )
     entry = _entry(rows[0]["id"], partner_id, DayItem(days, kind, comment, channel_id), after, now)
+    publish.days_moved(partner_id=partner_id, entry_id=entry.id)
     return DayMovement(entry=entry, balance_before=after - days)
 
 
@@ -142,6 +144,8 @@ async def post_many(
     )
     # Ids come from one sequence in one statement, so their order is the rows' order.
     ids = sorted(row["id"] for row in inserted)
+    for entry_id in ids:
+        publish.days_moved(partner_id=partner_id, entry_id=entry_id)
     await alerts.on_day_balance_moved(
         conn,
         partner_id=partner_id,

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
-from backend.db import dialect_sql, is_postgres
+from backend.db import dialect_sql, is_postgres, transaction
 from backend.domain import access, ledger, rates
 from backend.domain.access import Principal
 from backend.domain.channels import (
@@ -117,7 +116,7 @@ async def authorize_broadcast(
     ttl = DEFAULT_TTL if ttl_seconds is None else timedelta(seconds=ttl_seconds)
     if not timedelta(seconds=60) <= ttl <= MAX_TTL:
         raise InvalidArgument("ttlSeconds is from 60 to 604800.", field="ttlSeconds")
-    async with in_transaction() as conn:
+    async with transaction() as conn:
         # The channel row is locked first: two broadcasts on one channel are
         # checked against the tier one after the other, never side by side.
         (channel,) = await lock_channels(conn, [channel.id])
@@ -290,7 +289,7 @@ async def get_hold(principal: Principal, hold_id: str) -> Hold:
 async def release_hold(principal: Principal, *, hold_id: str) -> Hold:
     access.require_role(principal, Role.ADMIN, Role.PARTNER, Role.CUSTOMER)
     hold = await get_hold(principal, hold_id)
-    async with in_transaction() as conn:
+    async with transaction() as conn:
         locked = await Hold.select_for_update().using_db(conn).get(id=hold.id)
         if locked.status != HoldStatus.ACTIVE:
             raise InvalidArgument(f"The hold is already {locked.status}.", field="holdId")
@@ -303,7 +302,7 @@ async def expire_holds() -> int:
     now = clock.now()
     expired = 0
     for hold in await Hold.filter(status=HoldStatus.ACTIVE, expires_at__lte=now):
-        async with in_transaction() as conn:
+        async with transaction() as conn:
             locked = await Hold.select_for_update().using_db(conn).get(id=hold.id)
             if locked.status == HoldStatus.ACTIVE:
                 await _close(conn, locked, HoldStatus.EXPIRED)

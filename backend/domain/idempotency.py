@@ -16,9 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
-from backend.db import db_datetime, dialect_sql
+from backend.db import db_datetime, dialect_sql, transaction
 from backend.domain.clock import clock
 from backend.domain.errors import IdempotencyKeyReused, InvalidArgument
 
@@ -59,11 +58,11 @@ async def run_once(
     """
     key = validate_key(key)
     if key is None:
-        async with in_transaction() as conn:
+        async with transaction() as conn:
             return await action(conn), False
 
     fingerprint = request_fingerprint(operation, request)
-    async with in_transaction() as conn:
+    async with transaction() as conn:
         claimed = await conn.execute_query_dict(
             dialect_sql(
                 conn,

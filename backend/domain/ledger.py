@@ -24,6 +24,7 @@ from backend.domain.clock import clock
 from backend.domain.errors import InsufficientFunds, InvalidAmount, NotFound
 from backend.domain.models import LedgerEntry, LedgerEntryKind
 from backend.domain.money import MAX_BALANCE_MICROS, format_micros
+from backend.events import publish
 
 
 class FundsPolicy:
@@ -149,6 +150,9 @@ async def post(
         after=balance_after,
         threshold=rows[0]["low_balance_threshold_micros"],
     )
+    await publish.balance_moved(
+        wallet_id=wallet_id, customer_id=rows[0]["customer_id"], entry_id=entry_id
+    )
     entry = LedgerEntry(
         id=entry_id,
         wallet_id=wallet_id,
@@ -262,10 +266,13 @@ async def post_many(
         threshold=wallet["low_balance_threshold_micros"],
     )
     # Ids come from one sequence in one statement, so their order is the rows' order.
+    entry_ids = sorted(r["id"] for r in inserted)
+    for entry_id in entry_ids:
+        await publish.balance_moved(
+            wallet_id=wallet_id, customer_id=wallet["customer_id"], entry_id=entry_id
+        )
     movements = []
-    for entry_id, line, balance in zip(
-        sorted(r["id"] for r in inserted), lines, balances, strict=True
-    ):
+    for entry_id, line, balance in zip(entry_ids, lines, balances, strict=True):
         entry = LedgerEntry(
             id=entry_id,
             wallet_id=wallet_id,

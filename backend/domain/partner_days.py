@@ -12,8 +12,8 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
+from backend.db import transaction
 from backend.domain import access, alerts, day_ledger, idempotency, validation
 from backend.domain.access import Principal
 from backend.domain.errors import Forbidden, InvalidDays, NotFound
@@ -109,7 +109,7 @@ async def set_low_days_threshold(
         raise InvalidDays(
             f"The threshold is a whole number of days from 0 to {MAX_PURCHASE_DAYS}.", field="days"
         )
-    async with in_transaction() as conn:
+    async with transaction() as conn:
         # Moving the threshold past the balance is a crossing too, either way.
         current = await Partner.select_for_update().using_db(conn).get(id=partner.id)
         was_low = _is_low(current.day_balance, current.low_days_threshold)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import phonenumbers
 import pycountry
-from tortoise.transactions import in_transaction
 
+from backend.db import transaction
 from backend.domain import access, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
@@ -213,7 +213,7 @@ async def import_rate_card(
     if effective_from.tzinfo is None:
         raise InvalidArgument("effectiveFrom needs a UTC offset.", field="effectiveFrom")
     parsed = parse_rate_card(csv_text)
-    async with in_transaction() as conn:
+    async with transaction() as conn:
         card = await RateCard.create(
             currency_code=currency,
             effective_from=effective_from,

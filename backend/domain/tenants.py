@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tortoise.transactions import in_transaction
-
+from backend.db import transaction
 from backend.domain import access, api_keys, validation
 from backend.domain.access import Principal
 from backend.domain.api_keys import IssuedKey
@@ -50,7 +49,7 @@ async def create_partner(
     day_price_micros = parse_amount(
         day_price, field="dayPrice", allow_zero=True, max_micros=MAX_DAY_PRICE_MICROS
     )
-    async with in_transaction():
+    async with transaction():
         partner = await Partner.create(
             name=clean_name,
             currency_code=currency,
@@ -69,7 +68,7 @@ async def create_customer(
     partner = await access.get_partner(principal, partner_id)
     clean_name = validation.name(name)
     plan = await plan_for_partner(partner, plan_id) if plan_id else None
-    async with in_transaction():
+    async with transaction():
         customer = await Customer.create(
             partner_id=partner.id, name=clean_name, plan=plan, created_at=clock.now()
         )

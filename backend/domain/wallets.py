@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.transactions import in_transaction
 
+from backend.db import transaction
 from backend.domain import access, alerts, idempotency, ledger, validation
 from backend.domain.access import Principal
 from backend.domain.ledger import FundsPolicy
@@ -155,7 +155,7 @@ async def set_low_balance_threshold(
         micros = parse_amount(
             threshold, field="threshold", allow_zero=True, max_micros=MAX_BALANCE_MICROS
         )
-    async with in_transaction() as conn:
+    async with transaction() as conn:
         # Moving the threshold past the balance is a crossing too, either way.
         current = await Wallet.select_for_update().using_db(conn).get(id=wallet.id)
         old = current.low_balance_threshold_micros

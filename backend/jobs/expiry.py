@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
+from backend.db import transaction
 from backend.domain import alerts
 from backend.domain.channels import EXPIRING_WITHIN, LIVE
 from backend.domain.clock import clock
 from backend.domain.models import AlertKind, Channel, ChannelStatus
+from backend.events import publish
 
 BATCH = 500
 
@@ -33,7 +33,7 @@ async def run_expiry() -> ExpiryReport:
         lapsed = await Channel.filter(status__in=list(LIVE), active_until__lte=now).limit(BATCH)
         if not lapsed:
             break
-        async with in_transaction() as conn:
+        async with transaction() as conn:
             for channel in lapsed:
                 # Conditional: an extension that committed meanwhile wins.
                 changed = (
@@ -46,6 +46,11 @@ async def run_expiry() -> ExpiryReport:
                 if not changed:
                     continue
                 report.expired += 1
+                publish.channel_changed(
+                    channel_id=channel.id,
+                    partner_id=channel.partner_id,
+                    customer_id=channel.customer_id,
+                )
                 await alerts.raise_alert(
                     conn,
                     kind=AlertKind.CHANNEL_EXPIRED,
@@ -63,7 +68,7 @@ async def run_expiry() -> ExpiryReport:
     expiring = await Channel.filter(
         status__in=list(LIVE), active_until__gt=now, active_until__lte=now + EXPIRING_WITHIN
     )
-    async with in_transaction() as conn:
+    async with transaction() as conn:
         for channel in expiring:
             left = channel.active_until - now
             inserted = await alerts.raise_alert(

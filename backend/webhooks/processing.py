@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
+from backend.db import transaction
 from backend.domain import charging, holds, rates
 from backend.domain.channels import InvalidPhoneNumber, normalise_phone_number
 from backend.domain.clock import clock
@@ -39,6 +38,7 @@ from backend.domain.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
+from backend.events import publish
 
 MAX_ATTEMPTS = 5
 # A PENDING event not finished by then was abandoned (a worker died): retry it.
@@ -183,6 +183,9 @@ async def _apply_tier(partner_id: int, value: dict[str, Any], field_name: str, c
         limit = value.get("max_daily_conversation_per_phone")
     tier = tier_for_limit(limit)
     await Channel.filter(id=channel.id).using_db(conn).update(messaging_tier=tier)
+    publish.channel_changed(
+        channel_id=channel.id, partner_id=channel.partner_id, customer_id=channel.customer_id
+    )
 
 
 async def apply(partner_id: int, payload: Any) -> Outcome:
@@ -192,7 +195,7 @@ async def apply(partner_id: int, payload: Any) -> Outcome:
         outcome.problems.append("not a WhatsApp webhook body (no entry list)")
         return outcome
     cache = charging.ChargeCache()
-    async with in_transaction() as conn:
+    async with transaction() as conn:
         for entry in payload["entry"]:
             for change in (entry or {}).get("changes") or []:
                 field_name = (change or {}).get("field")

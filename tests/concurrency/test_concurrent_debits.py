@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tortoise.transactions import in_transaction
-
+from backend.db import transaction
 from backend.domain import day_ledger
 from backend.domain.errors import InsufficientDays
 from backend.domain.models import DayEntry, DayEntryKind, LedgerEntry, Partner
@@ -115,7 +114,7 @@ async def test_concurrent_day_withdrawals_never_overdraw_the_partner(
 
     async def withdraw(n: int) -> bool:
         try:
-            async with in_transaction() as conn:
+            async with transaction() as conn:
                 await day_ledger.post(
                     conn,
                     partner_id=partner_id,
