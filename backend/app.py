@@ -16,9 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, request_response
+from starlette.routing import Route, WebSocketRoute, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
 from backend import exports
 from backend.api.context import Context
@@ -42,6 +43,15 @@ KNOWN_ROUTES = ("/graphql", "/healthz", "/metrics")
 
 
 class DaybookGraphQL(GraphQL):
+    async def on_ws_connect(self, context: Context) -> None:
+        """graphql-transport-ws: the key comes in connection_init; a bad one closes with 4403."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        try:
+            context.principal = await api_keys.authenticate(authorization)
+        except Unauthenticated as error:
+            raise ConnectionRejectionError({"message": error.message}) from error
+
     async def get_context(self, request: Any, response: Any) -> Context:
         # Absent only for the key-less GET that renders GraphiQL, which runs no query.
         return Context(
@@ -113,9 +123,7 @@ class Metrics:
         try:
             await self.app(scope, receive, send=capture)
         finally:
-            route = (
-                scope["path"] if scope["path"] in ("/graphql", "/healthz", "/metrics") else "other"
-            )
+            route = scope["path"] if scope["path"] in KNOWN_ROUTES else "other"
             REQUESTS.labels(route, scope["method"], str(status["code"])).inc()
             LATENCY.labels(route).observe(time.perf_counter() - started)
 
@@ -166,6 +174,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 Authenticated(graphql, allow_ide=not settings.production),
                 methods=["GET", "POST"],
             ),
+            WebSocketRoute("/graphql", graphql),
             Route(
                 "/partners/{partner_id}/day-entries.csv",
                 Authenticated(request_response(exports.day_entries_csv), allow_ide=False),

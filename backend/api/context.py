@@ -40,6 +40,8 @@ class Context:
     loaders: Loaders = field(default_factory=Loaders)
     request: Any = None
     response: Any = None
+    # graphql-transport-ws: the connection_init payload ({"Authorization": "Bearer ..."}).
+    connection_params: dict[str, Any] | None = None
 
 
 def principal_of(info: Info) -> Principal:

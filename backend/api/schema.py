@@ -23,6 +23,7 @@ from backend.api.mutations.tenants import TenantMutations
 from backend.api.mutations.wallets import WalletMutations
 from backend.api.queries import Query
 from backend.api.scalars import SCALARS
+from backend.api.subscriptions import Subscription
 from backend.domain.errors import DomainError
 from backend.settings import Settings, get_settings
 
@@ -60,6 +61,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             lambda: AddValidationRules(limit_rules),

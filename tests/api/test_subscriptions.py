@@ -1,0 +1,149 @@
+"""Subscriptions over graphql-transport-ws against a real server: after commit, per tenant."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+import websockets
+
+from backend.db import transaction
+from backend.domain import ledger
+from backend.domain.models import LedgerEntryKind
+from backend.events.bus import bus
+from tests.factories import ADJUST, TOP_UP, make_tenant
+from tests.servers import running_server
+
+PROTOCOL = "graphql-transport-ws"
+BALANCE = """subscription($w: ID) { balanceChanged(walletId: $w) {
+  wallet { id balance { amount } } entry { kind amount { amount } } } }"""
+
+
+async def test_a_rolled_back_movement_publishes_nothing(admin):
+    t = await make_tenant(admin, funds="5")
+    subscription = bus.subscribe([f"wallet:{t.wallet_id}"])
+    with pytest.raises(RuntimeError):
+        async with transaction() as conn:
+            await ledger.post(
+                conn,
+                wallet_id=int(t.wallet_id),
+                amount_micros=1_000_000,
+                kind=LedgerEntryKind.TOP_UP,
+            )
+            raise RuntimeError("something after the movement failed")
+    async with transaction() as conn:
+        await ledger.post(
+            conn, wallet_id=int(t.wallet_id), amount_micros=2_000_000, kind=LedgerEntryKind.TOP_UP
+        )
+    assert subscription.queue.qsize() == 1  # only the committed one
+    event = subscription.queue.get_nowait()
+    assert event.kind == "balance" and event.data["wallet_id"] == int(t.wallet_id)
+    bus.unsubscribe(subscription)
+
+
+class Socket:
+    """A graphql-transport-ws client, as the dashboard or an integrator would use it."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+
+    @classmethod
+    async def open(cls, base: str, key: str | None):
+        connection = await websockets.connect(
+            base.replace("http", "ws") + "/graphql", subprotocols=[PROTOCOL]
+        )
+        socket = cls(connection)
+        payload = {"Authorization": f"Bearer {key}"} if key else {}
+        await connection.send(json.dumps({"type": "connection_init", "payload": payload}))
+        return socket
+
+    async def receive(self, within: float = 5.0) -> dict:
+        return json.loads(await asyncio.wait_for(self.connection.recv(), within))
+
+    async def subscribe(self, op_id: str, query: str, variables: dict | None = None) -> None:
+        await self.connection.send(
+            json.dumps(
+                {
+                    "id": op_id,
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": variables or {}},
+                }
+            )
+        )
+
+
+async def test_live_balance_events_per_tenant(db, admin):
+    a = await make_tenant(admin, "A", funds="10")
+    b = await make_tenant(admin, "B", funds="10")
+    with running_server(db.url) as base:
+        mine = await Socket.open(base, a.partner.key)
+        assert (await mine.receive())["type"] == "connection_ack"
+        await mine.subscribe("1", BALANCE, {"w": a.wallet_id})
+        await mine.subscribe("2", BALANCE)  # everything partner A may see
+        other = await Socket.open(base, b.partner.key)
+        assert (await other.receive())["type"] == "connection_ack"
+        await other.subscribe("1", BALANCE)
+        await asyncio.sleep(0.2)  # the subscriptions reach the bus (no domain time involved)
+
+        async with httpx.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {a.partner.key}"}
+        ) as http:
+            refused = await http.post(
+                "/graphql",
+                json={
+                    "query": ADJUST,
+                    "variables": {"walletId": a.wallet_id, "amount": "-50", "comment": "no"},
+                },
+            )
+            assert (
+                refused.json()["data"]["adjustWallet"]["userErrors"][0]["code"]
+                == "INSUFFICIENT_FUNDS"
+            )
+            await http.post(
+                "/graphql",
+                json={"query": TOP_UP, "variables": {"walletId": a.wallet_id, "amount": "2.5"}},
+            )
+
+        received = [await mine.receive(), await mine.receive()]
+        assert sorted(m["id"] for m in received) == ["1", "2"]
+        for message in received:
+            event = message["payload"]["data"]["balanceChanged"]
+            assert event["entry"] == {"kind": "TOP_UP", "amount": {"amount": "2.50"}}
+            assert event["wallet"] == {"id": a.wallet_id, "balance": {"amount": "12.50"}}
+        # Nothing else: the refused adjustment published nothing, and B heard nothing.
+        with pytest.raises(asyncio.TimeoutError):
+            await mine.receive(within=0.5)
+        with pytest.raises(asyncio.TimeoutError):
+            await other.receive(within=0.5)
+
+        # A foreign wallet: the server says NOT_FOUND and streams nothing.
+        await other.subscribe("2", BALANCE, {"w": a.wallet_id})
+        answer = await other.receive()
+        assert answer["type"] == "next" and answer["payload"]["data"] is None
+        assert answer["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert (await other.receive())["type"] == "complete"
+        await mine.connection.close()
+        await other.connection.close()
+
+
+async def test_a_subscription_without_a_valid_key_is_closed(db, admin):
+    t = await make_tenant(admin)
+    with running_server(db.url) as base:
+        for key in (None, "dbk_aaaaaaaaaaaa_" + "x" * 43):
+            socket = await Socket.open(base, key)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await socket.receive()
+            assert closed.value.rcvd.code == 4403
+        # Subscribing before connection_init is answered 4401, as the protocol says.
+        connection = await websockets.connect(
+            base.replace("http", "ws") + "/graphql", subprotocols=[PROTOCOL]
+        )
+        await connection.send(
+            json.dumps({"id": "1", "type": "subscribe", "payload": {"query": BALANCE}})
+        )
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(connection.recv(), 5)
+        assert closed.value.rcvd.code == 4401
+    assert t.wallet_id
