@@ -28,6 +28,8 @@ from backend.db import close_db, connection, init_db
 from backend.domain import api_keys
 from backend.domain.access import Principal
 from backend.domain.errors import Unauthenticated
+from backend.events.bus import bus
+from backend.events.redis_bus import RedisBus
 from backend.jobs import runner
 from backend.settings import Settings, get_settings
 from backend.webhooks import whatsapp
@@ -155,6 +157,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         jobs: asyncio.Task | None = None
+        redis_bus = None
+        if settings.redis_url:
+            redis_bus = RedisBus(settings.redis_url, settings.redis_channel)
+            await redis_bus.start()
+            bus.use(redis_bus)
         if manage_db:
             await init_db(settings)
             if settings.jobs_interval_seconds > 0:
@@ -164,6 +171,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         finally:
             if jobs is not None:
                 jobs.cancel()
+            if redis_bus is not None:
+                await redis_bus.stop()
             if manage_db:
                 await close_db()
 

@@ -21,6 +21,8 @@ class Settings:
     env: str
     # Largest number of connections one worker keeps to PostgreSQL.
     db_pool_size: int
+    # The Redis pub/sub channel events travel on between workers.
+    redis_channel: str = "daybook:events"
     # Seconds between passes of the periodic jobs inside `daybook serve`; 0 turns them off.
     jobs_interval_seconds: float = 60.0
     # GraphQL abuse limits (see backend/api/schema.py).
@@ -50,4 +52,5 @@ def get_settings() -> Settings:
         env=os.environ.get("DAYBOOK_ENV", "development"),
         db_pool_size=int(os.environ.get("DAYBOOK_DB_POOL_SIZE", "20")),
         jobs_interval_seconds=float(os.environ.get("DAYBOOK_JOBS_INTERVAL", "60")),
+        redis_channel=os.environ.get("DAYBOOK_REDIS_CHANNEL", "daybook:events"),
     )

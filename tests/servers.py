@@ -43,7 +43,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
+def running_server(
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Start ``daybook serve`` on a free port; yield its base URL once /healthz answers."""
     port = free_port()
     # A file, not a pipe: a pipe nobody reads fills up and stalls the server.
@@ -51,7 +53,7 @@ def running_server(database_url: str, *, workers: int = 1) -> Iterator[str]:
     process = subprocess.Popen(
         [*DAYBOOK, "serve", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT,
-        env=env_for(database_url),
+        env={**env_for(database_url), **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

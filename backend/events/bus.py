@@ -91,4 +91,23 @@ class InProcessBus:
         return len({s for subs in self._subscriptions.values() for s in subs})
 
 
-bus = InProcessBus()
+class _BusHolder:
+    """The process's bus: in-process by default, Redis-backed once ``configure`` says so."""
+
+    def __init__(self) -> None:
+        self.current: InProcessBus = InProcessBus()
+
+    def subscribe(self, topics: Iterable[str]) -> Subscription:
+        return self.current.subscribe(topics)
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self.current.unsubscribe(subscription)
+
+    async def publish(self, events: Iterable[Event]) -> None:
+        await self.current.publish(events)
+
+    def use(self, new_bus: InProcessBus) -> None:
+        self.current = new_bus
+
+
+bus = _BusHolder()

@@ -147,3 +147,55 @@ async def test_a_subscription_without_a_valid_key_is_closed(db, admin):
             await asyncio.wait_for(connection.recv(), 5)
         assert closed.value.rcvd.code == 4401
     assert t.wallet_id
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+async def redis_env():
+    """Environment for servers that share events through the Redis on 127.0.0.1."""
+    import os
+    import uuid
+
+    import redis.asyncio as redis
+
+    client = redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (redis.RedisError, OSError) as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Redis at {REDIS_URL} is unreachable in CI: {error}")
+        pytest.skip(f"Redis unreachable: {error}")
+    finally:
+        await client.aclose()
+    return {
+        "DAYBOOK_REDIS_URL": REDIS_URL,
+        "DAYBOOK_REDIS_CHANNEL": f"daybook-test-{uuid.uuid4().hex}",
+    }
+
+
+async def test_an_event_made_on_one_server_reaches_a_subscriber_on_another(db, admin, redis_env):
+    t = await make_tenant(admin, funds="10")
+    with (
+        running_server(db.url, env=redis_env) as listening,
+        running_server(db.url, env=redis_env) as writing,
+    ):
+        socket = await Socket.open(listening, t.partner.key)
+        assert (await socket.receive())["type"] == "connection_ack"
+        await socket.subscribe("1", BALANCE, {"w": t.wallet_id})
+        await asyncio.sleep(0.3)  # the subscription reaches the bus
+        async with httpx.AsyncClient(
+            base_url=writing, headers={"Authorization": f"Bearer {t.partner.key}"}
+        ) as http:
+            sent = asyncio.get_running_loop().time()
+            await http.post(
+                "/graphql",
+                json={"query": TOP_UP, "variables": {"walletId": t.wallet_id, "amount": "1"}},
+            )
+        message = await socket.receive(within=1.0)
+        assert asyncio.get_running_loop().time() - sent < 1.0
+        assert message["payload"]["data"]["balanceChanged"]["wallet"]["balance"] == {
+            "amount": "11.00"
+        }
+        await socket.connection.close()
