@@ -8,9 +8,11 @@ tenant's topics: a foreign id is answered NOT_FOUND and streams nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncGenerator
 
 import strawberry
+from starlette.websockets import WebSocket
 from strawberry.types import Info
 
 from backend.api.context import principal_of
@@ -19,7 +21,7 @@ from backend.api.types import Alert, Channel, DayEntry, LedgerEntry, Partner, Wa
 from backend.domain import access, channels, models
 from backend.domain.access import Principal
 from backend.domain.errors import DomainError, Forbidden
-from backend.events.bus import bus
+from backend.events.bus import Event, Overflow, bus
 
 
 @strawberry.type
@@ -32,6 +34,37 @@ class BalanceEvent:
 class DayBalanceEvent:
     partner: Partner
     entry: DayEntry
+
+
+# Per API key and worker: enough for any dashboard, far below what would hurt the server.
+MAX_SUBSCRIPTIONS_PER_KEY = 100
+_active_per_key: Counter[int | None] = Counter()
+
+
+async def _close(info: Info, code: int, reason: str) -> None:
+    websocket = info.context.request
+    if isinstance(websocket, WebSocket):
+        await websocket.close(code=code, reason=reason)
+
+
+async def _events(info: Info, topics: list[str]) -> AsyncGenerator[Event, None]:
+    """The bus events on ``topics``, counted against the key's limit.
+
+    Too many subscriptions from one key, or a listener that fell too far
+    behind, closes the connection with a reason the client can read.
+    """
+    key_id = principal_of(info).key_id
+    if _active_per_key[key_id] >= MAX_SUBSCRIPTIONS_PER_KEY:
+        await _close(info, 4429, f"at most {MAX_SUBSCRIPTIONS_PER_KEY} subscriptions per API key")
+        return
+    _active_per_key[key_id] += 1
+    try:
+        async for event in bus.subscribe(topics):
+            yield event
+    except Overflow:
+        await _close(info, 4008, "subscriber fell too far behind; reconnect and resync")
+    finally:
+        _active_per_key[key_id] -= 1
 
 
 def _tenant_topics(principal: Principal, kind: str) -> list[str]:
@@ -58,7 +91,7 @@ class Subscription:
                 topics = _tenant_topics(principal, "balance")
         except DomainError as error:
             raise as_graphql_error(error) from error
-        async for event in bus.subscribe(topics):
+        async for event in _events(info, topics):
             wallet = await models.Wallet.get(id=event.data["wallet_id"])
             entry = await models.LedgerEntry.get(id=event.data["entry_id"])
             yield BalanceEvent(
@@ -81,7 +114,7 @@ class Subscription:
                 topics = _tenant_topics(principal, "days")
         except DomainError as error:
             raise as_graphql_error(error) from error
-        async for event in bus.subscribe(topics):
+        async for event in _events(info, topics):
             partner = await models.Partner.get(id=event.data["partner_id"])
             entry = await models.DayEntry.get(id=event.data["entry_id"])
             yield DayBalanceEvent(
@@ -101,11 +134,11 @@ class Subscription:
                 topics = _tenant_topics(principal, "channel")
         except DomainError as error:
             raise as_graphql_error(error) from error
-        async for event in bus.subscribe(topics):
+        async for event in _events(info, topics):
             yield Channel.from_instance(await models.Channel.get(id=event.data["channel_id"]))
 
     @strawberry.subscription(description="Alerts as they fire, and again when they resolve.")
     async def alerts(self, info: Info) -> AsyncGenerator[Alert, None]:
         topics = _tenant_topics(principal_of(info), "alert")
-        async for event in bus.subscribe(topics):
+        async for event in _events(info, topics):
             yield Alert.from_instance(await models.Alert.get(id=event.data["alert_id"]))

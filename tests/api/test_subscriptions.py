@@ -107,7 +107,7 @@ async def test_live_balance_events_per_tenant(db, admin):
             )
 
         received = [await mine.receive(), await mine.receive()]
-        assert sorted(m["id"] for m in received) == ["1", "2"]
+        assert sorted(m["id"] for m in received) == ["1", "2"], received
         for message in received:
             event = message["payload"]["data"]["balanceChanged"]
             assert event["entry"] == {"kind": "TOP_UP", "amount": {"amount": "2.50"}}
@@ -199,3 +199,26 @@ async def test_an_event_made_on_one_server_reaches_a_subscriber_on_another(db, a
             "amount": "11.00"
         }
         await socket.connection.close()
+
+
+async def test_thousands_of_subscriptions_from_one_key_are_cut_off(db, admin):
+    """Strawberry caps one connection at 100 operations; Daybook caps a key across connections."""
+    from backend.api.subscriptions import MAX_SUBSCRIPTIONS_PER_KEY
+
+    t = await make_tenant(admin)
+    with running_server(db.url) as base:
+        first = await Socket.open(base, t.partner.key)
+        second = await Socket.open(base, t.partner.key)
+        for socket in (first, second):
+            assert (await socket.receive())["type"] == "connection_ack"
+        half = MAX_SUBSCRIPTIONS_PER_KEY // 2 + 10
+        for n in range(half):
+            await first.subscribe(str(n), BALANCE)
+        await asyncio.sleep(0.5)  # the first connection's subscriptions are running
+        for n in range(MAX_SUBSCRIPTIONS_PER_KEY - half + 1):
+            await second.subscribe(str(n), BALANCE)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await second.receive()
+        assert closed.value.rcvd.code == 4429
+        assert "subscriptions per API key" in closed.value.rcvd.reason
