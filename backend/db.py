@@ -7,6 +7,8 @@ dialect it speaks.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -175,4 +177,27 @@ async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
             outbox.close_outbox(token)
         raise
     if token is not None:
-        await bus.publish(outbox.close_outbox(token))
+        events, tasks = outbox.close_outbox(token)
+        await bus.publish(events)
+        for task in tasks:
+            # Side effects (a payment gateway call) run on their own, after the
+            # commit, so the request that committed never waits on them.
+            running = asyncio.create_task(_run_after_commit(task))
+            _after_commit_tasks.add(running)
+            running.add_done_callback(_after_commit_tasks.discard)
+
+
+_after_commit_tasks: set[asyncio.Task] = set()
+
+
+async def drain_after_commit() -> None:
+    """Wait for every after-commit task started so far (shutdown, tests)."""
+    while _after_commit_tasks:
+        await asyncio.gather(*list(_after_commit_tasks), return_exceptions=True)
+
+
+async def _run_after_commit(task) -> None:
+    try:
+        await task()
+    except Exception:
+        logging.getLogger("daybook.db").exception("after-commit task failed")

@@ -38,6 +38,7 @@ PG_ADMIN_URL = os.environ.get("DAYBOOK_TEST_PG_URL", f"postgres://postgres@{PG_H
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 ALL_TABLES = (
+    "auto_recharge_rules",
     "webhook_events",
     "conversations",
     "hold_recipients",

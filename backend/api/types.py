@@ -243,6 +243,31 @@ class Rate:
 
 
 @strawberry.type
+class AutoRecharge:
+    enabled: bool
+    threshold: Money
+    amount: Money
+    daily_cap: Money
+    consecutive_failures: int = strawberry.field(
+        description="After 3 in a row the rule disables itself and raises AUTO_RECHARGE_FAILED."
+    )
+    last_attempt_at: datetime | None
+    last_error: str | None
+
+    @classmethod
+    def from_instance(cls, rule: models.AutoRechargeRule, currency_code: str) -> AutoRecharge:
+        return cls(
+            enabled=rule.enabled,
+            threshold=Money.of(rule.threshold_micros, currency_code),
+            amount=Money.of(rule.amount_micros, currency_code),
+            daily_cap=Money.of(rule.daily_cap_micros, currency_code),
+            consecutive_failures=rule.consecutive_failures,
+            last_attempt_at=rule.last_attempt_at,
+            last_error=rule.last_error,
+        )
+
+
+@strawberry.type
 class Wallet:
     id: strawberry.ID
     balance: Money
@@ -294,6 +319,11 @@ class Wallet:
         page = await fetch_page(query, first=first, after=after, newest_first=True)
         currency = self._model.currency_code
         return to_connection(page, lambda e: LedgerEntry.from_instance(e, currency))
+
+    @strawberry.field
+    async def auto_recharge(self) -> AutoRecharge | None:
+        rule = await models.AutoRechargeRule.get_or_none(wallet_id=self._model.id)
+        return AutoRecharge.from_instance(rule, self._model.currency_code) if rule else None
 
     @strawberry.field(description="Broadcast holds, newest first.")
     async def holds(

@@ -60,7 +60,7 @@ WITH moved AS (
     UPDATE wallets SET balance_micros = balance_micros + $2::bigint
     WHERE id = $1 AND {guard}
     RETURNING id, balance_micros, held_micros, credit_limit_micros,
-              low_balance_threshold_micros, customer_id
+              low_balance_threshold_micros, recharge_threshold_micros, customer_id
 ), entry AS (
     INSERT INTO ledger_entries
         (wallet_id, kind, amount_micros, balance_after_micros, comment, reference, created_at)
@@ -69,7 +69,7 @@ WITH moved AS (
     RETURNING id, balance_after_micros
 )
 SELECT entry.id, entry.balance_after_micros, moved.held_micros, moved.credit_limit_micros,
-       moved.low_balance_threshold_micros, moved.customer_id
+       moved.low_balance_threshold_micros, moved.recharge_threshold_micros, moved.customer_id
 FROM entry CROSS JOIN moved
 """
 
@@ -77,7 +77,7 @@ _UPDATE_RETURNING = """
 UPDATE wallets SET balance_micros = balance_micros + $2
 WHERE id = $1 AND {guard}
 RETURNING balance_micros, held_micros, credit_limit_micros, low_balance_threshold_micros,
-          customer_id
+          recharge_threshold_micros, customer_id
 """
 
 _SQLITE_INSERT = """
@@ -153,6 +153,7 @@ async def post(
     await publish.balance_moved(
         wallet_id=wallet_id, customer_id=rows[0]["customer_id"], entry_id=entry_id
     )
+    _recharge_check(wallet_id, balance_after - amount_micros, balance_after, rows[0])
     entry = LedgerEntry(
         id=entry_id,
         wallet_id=wallet_id,
@@ -193,6 +194,15 @@ async def _explain_refusal(conn: BaseDBAsyncClient, wallet_id: int, amount_micro
         f"Available funds are {format_micros(available)}; "
         f"{format_micros(-amount_micros)} was asked.",
         field="amount",
+    )
+
+
+def _recharge_check(wallet_id: int, before: int, after: int, row: dict) -> None:
+    # Imported here: recharge posts through this module, so it cannot be imported at the top.
+    from backend.domain import recharge
+
+    recharge.on_balance_moved(
+        wallet_id=wallet_id, before=before, after=after, threshold=row["recharge_threshold_micros"]
     )
 
 
@@ -265,6 +275,7 @@ async def post_many(
         after=running,
         threshold=wallet["low_balance_threshold_micros"],
     )
+    _recharge_check(wallet_id, before, running, wallet)
     # Ids come from one sequence in one statement, so their order is the rows' order.
     entry_ids = sorted(r["id"] for r in inserted)
     for entry_id in entry_ids:

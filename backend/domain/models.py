@@ -213,6 +213,9 @@ class Wallet(Model):
     held_micros = fields.BigIntField(default=0)
     credit_limit_micros = fields.BigIntField(default=0)
     low_balance_threshold_micros = fields.BigIntField(null=True)
+    # The enabled auto-recharge rule's threshold, kept here so the movement's own
+    # UPDATE returns it: no extra query on the hot path to see a crossing.
+    recharge_threshold_micros = fields.BigIntField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -567,3 +570,28 @@ class WebhookEvent(Model):
     class Meta:
         table = "webhook_events"
         indexes = (("status", "next_attempt_at"), ("partner_id", "id"))
+
+
+class AutoRechargeRule(Model):
+    """A wallet that tops itself up from the customer's payment method when it runs low."""
+
+    id = fields.BigIntField(primary_key=True)
+    wallet: fields.OneToOneRelation[Wallet] = fields.OneToOneField(
+        "models.Wallet", related_name="auto_recharge", on_delete=fields.RESTRICT
+    )
+    enabled = fields.BooleanField()
+    threshold_micros = fields.BigIntField()
+    amount_micros = fields.BigIntField()
+    daily_cap_micros = fields.BigIntField()
+    consecutive_failures = fields.IntField(default=0)
+    last_attempt_at = fields.DatetimeField(null=True)
+    last_error = fields.CharField(max_length=500, null=True)
+
+    class Meta:
+        table = "auto_recharge_rules"
+        constraints = (
+            CheckConstraint(
+                check="amount_micros > 0 AND threshold_micros >= 0 AND daily_cap_micros >= amount_micros",
+                name="auto_recharge_rules_sane",
+            ),
+        )

@@ -7,11 +7,15 @@ commit publishes them. Recording outside a transaction is a bug and raises.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
 from backend.events.bus import Event
 
 _pending: ContextVar[list[Event] | None] = ContextVar("daybook_outbox", default=None)
+_after: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
+    "daybook_after_commit", default=None
+)
 
 
 def record(event: Event) -> None:
@@ -21,14 +25,25 @@ def record(event: Event) -> None:
     pending.append(event)
 
 
+def after_commit(task: Callable[[], Awaitable[None]]) -> None:
+    """Run ``task`` once the outermost transaction has committed (never on rollback)."""
+    tasks = _after.get()
+    if tasks is None:
+        raise RuntimeError("after_commit is used inside backend.db.transaction() only")
+    tasks.append(task)
+
+
 def open_outbox():
     """Start collecting if no outer transaction is; returns a token, or None when nested."""
     if _pending.get() is not None:
         return None
-    return _pending.set([])
+    return _pending.set([]), _after.set([])
 
 
-def close_outbox(token) -> list[Event]:
+def close_outbox(token) -> tuple[list[Event], list[Callable[[], Awaitable[None]]]]:
+    events_token, after_token = token
     events = _pending.get() or []
-    _pending.reset(token)
-    return events
+    tasks = _after.get() or []
+    _pending.reset(events_token)
+    _after.reset(after_token)
+    return events, tasks

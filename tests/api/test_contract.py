@@ -20,11 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT.parent / "shared" / "tools" / "contract_check.py"
 
 KNOWN_GAPS = {
-    # Issue 5: auto-recharge (events and subscriptions are built)
-    "Wallet.autoRecharge: missing field",
-    "missing type AutoRecharge",
-    "missing type AutoRechargeInput",
-    "Mutation.configureAutoRecharge: missing field",
     # Issue 6: invoices
     "missing type InvoiceStatus",
     "Customer.invoices: missing field",

@@ -10,7 +10,7 @@ from backend.api.errors import payload_or_user_errors
 from backend.api.payloads import WalletPayload
 from backend.api.scalars import DecimalString
 from backend.api.types import LedgerEntry, Wallet
-from backend.domain import wallets
+from backend.domain import recharge, wallets
 from backend.domain.wallets import WalletMovement
 
 
@@ -22,8 +22,35 @@ def _movement_payload(movement: WalletMovement) -> WalletPayload:
     )
 
 
+@strawberry.input
+class AutoRechargeInput:
+    enabled: bool
+    threshold: DecimalString
+    amount: DecimalString
+    daily_cap: DecimalString
+
+
 @strawberry.type
 class WalletMutations:
+    @strawberry.mutation(
+        description="Recharge the wallet by `amount` when it falls below `threshold`."
+    )
+    async def configure_auto_recharge(
+        self, info: Info, wallet_id: strawberry.ID, input: AutoRechargeInput
+    ) -> WalletPayload:
+        async def build() -> WalletPayload:
+            wallet = await recharge.configure(
+                principal_of(info),
+                wallet_id=wallet_id,
+                enabled=input.enabled,
+                threshold=input.threshold,
+                amount=input.amount,
+                daily_cap=input.daily_cap,
+            )
+            return WalletPayload(wallet=Wallet.from_instance(wallet))
+
+        return await payload_or_user_errors(WalletPayload, build)
+
     @strawberry.mutation
     async def top_up_wallet(
         self,

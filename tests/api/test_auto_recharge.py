@@ -1,0 +1,124 @@
+"""Auto-recharge: once per crossing, after commit, within the daily cap, disabled after 3 failures."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from backend.db import drain_after_commit
+from backend.domain import recharge
+from backend.domain.models import AutoRechargeRule, LedgerEntry
+from tests.factories import CHARGE, make_tenant, wallet_state
+
+CONFIGURE = """mutation($w: ID!, $on: Boolean!, $t: Decimal!, $a: Decimal!, $cap: Decimal!) {
+  configureAutoRecharge(walletId: $w, input: {enabled: $on, threshold: $t, amount: $a, dailyCap: $cap}) {
+    wallet { autoRecharge { enabled threshold { amount } amount { amount } dailyCap { amount }
+                            consecutiveFailures lastError } }
+    userErrors { field code } } }"""
+
+
+@pytest.fixture
+def declining():
+    recharge.gateway.use(recharge.DecliningGateway())
+    yield
+    recharge.gateway.use(recharge.SandboxGateway())
+
+
+async def recharges(wallet_id: str) -> int:
+    return await LedgerEntry.filter(wallet_id=int(wallet_id), kind="AUTO_RECHARGE").count()
+
+
+async def test_100_concurrent_debits_crossing_together_recharge_once(
+    admin, assert_ledger_invariants
+):
+    t = await make_tenant(admin, funds="100")
+    await t.partner.mutate(
+        """mutation($w: ID!) { setLowBalanceThreshold(walletId: $w, threshold: "50") { userErrors { code } } }""",
+        {"w": t.wallet_id},
+    )
+    await t.customer.mutate(
+        CONFIGURE, {"w": t.wallet_id, "on": True, "t": "50", "a": "100", "cap": "500"}
+    )
+    bodies = await asyncio.gather(
+        *(
+            t.partner.execute(
+                CHARGE, {"walletId": t.wallet_id, "amount": "0.9", "comment": f"d{n}"}
+            )
+            for n in range(100)
+        )
+    )
+    assert all(b["data"]["chargeIntegration"]["userErrors"] == [] for b in bodies)
+    await drain_after_commit()
+    assert await recharges(t.wallet_id) == 1
+    wallet = await wallet_state(t.partner, t.wallet_id)
+    assert wallet["balance"]["amount"] == "110.00"  # 100 - 90 + 100
+    alerts = (await t.customer.data("{ alerts { kind resolvedAt } }"))["alerts"]
+    low = [a for a in alerts if a["kind"] == "LOW_BALANCE"]
+    assert len(low) == 1 and low[0]["resolvedAt"] is not None  # the recharge lifted it
+    await assert_ledger_invariants()
+
+
+async def test_the_daily_cap_is_respected(admin, frozen_clock):
+    t = await make_tenant(admin, funds="20")
+    await t.customer.mutate(
+        CONFIGURE, {"w": t.wallet_id, "on": True, "t": "10", "a": "15", "cap": "20"}
+    )
+    await t.partner.mutate(
+        CHARGE, {"walletId": t.wallet_id, "amount": "15", "comment": "x"}
+    )  # 5: cross
+    await drain_after_commit()
+    assert await recharges(t.wallet_id) == 1  # 20
+    await t.partner.mutate(
+        CHARGE, {"walletId": t.wallet_id, "amount": "15", "comment": "x"}
+    )  # 5: cross
+    await drain_after_commit()
+    assert await recharges(t.wallet_id) == 1  # a second 15 would pass the 20 cap today
+    assert (await wallet_state(t.partner, t.wallet_id))["balance"]["amount"] == "5.00"
+
+
+async def test_three_failures_in_a_row_disable_the_rule(admin, declining):
+    t = await make_tenant(admin, funds="30")
+    await t.customer.mutate(
+        CONFIGURE, {"w": t.wallet_id, "on": True, "t": "25", "a": "10", "cap": "100"}
+    )
+    for _ in range(3):
+        await t.partner.mutate(
+            CHARGE, {"walletId": t.wallet_id, "amount": "6", "comment": "x"}
+        )  # cross
+        await drain_after_commit()
+        await t.partner.mutate(
+            """mutation($w: ID!) { topUpWallet(walletId: $w, amount: "6") { userErrors { code } } }""",
+            {"w": t.wallet_id},
+        )  # back above: the next debit crosses again
+    rule = await AutoRechargeRule.get(wallet_id=int(t.wallet_id))
+    assert (rule.enabled, rule.consecutive_failures, rule.last_error) == (False, 3, "card declined")
+    alerts = (await t.customer.data("{ alerts { kind } }"))["alerts"]
+    assert [a["kind"] for a in alerts].count("AUTO_RECHARGE_FAILED") == 3
+    assert await recharges(t.wallet_id) == 0
+
+
+@pytest.mark.parametrize(
+    ("values", "code"),
+    [
+        ({"t": "10", "a": "-5", "cap": "50"}, "INVALID_AMOUNT"),
+        ({"t": "10", "a": "0", "cap": "50"}, "INVALID_AMOUNT"),
+        ({"t": "10", "a": "20", "cap": "15"}, "INVALID_AMOUNT"),
+        ({"t": "-1", "a": "20", "cap": "50"}, "INVALID_AMOUNT"),
+        ({"t": "x", "a": "20", "cap": "50"}, "INVALID_AMOUNT"),
+    ],
+)
+async def test_bad_rules_are_refused(admin, values, code):
+    t = await make_tenant(admin)
+    assert await t.customer.user_errors(CONFIGURE, {"w": t.wallet_id, "on": True, **values}) == [
+        code
+    ]
+    assert await AutoRechargeRule.all().count() == 0
+
+
+async def test_a_foreign_wallet_is_not_found(admin):
+    a = await make_tenant(admin, "A")
+    b = await make_tenant(admin, "B")
+    variables = {"w": b.wallet_id, "on": True, "t": "1", "a": "2", "cap": "2"}
+    assert await a.partner.user_errors(CONFIGURE, variables) == ["NOT_FOUND"]
+    assert await a.customer.user_errors(CONFIGURE, variables) == ["NOT_FOUND"]
