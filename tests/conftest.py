@@ -38,6 +38,8 @@ PG_ADMIN_URL = os.environ.get("DAYBOOK_TEST_PG_URL", f"postgres://postgres@{PG_H
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 ALL_TABLES = (
+    "alert_deliveries",
+    "alert_webhooks",
     "auto_recharge_rules",
     "webhook_events",
     "conversations",

@@ -6,6 +6,7 @@ import strawberry
 
 from backend.api.errors import UserError
 from backend.api.types import (
+    AlertWebhook,
     Channel,
     Conversation,
     Customer,
@@ -107,4 +108,14 @@ class RateCardPayload:
 @strawberry.type
 class WebhookEventPayload:
     event: WebhookEvent | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AlertWebhookPayload:
+    webhook: AlertWebhook | None = None
+    secret: str | None = strawberry.field(
+        default=None,
+        description="Signs every POST (X-Daybook-Signature: sha256=HMAC); shown at registration only.",
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -432,6 +432,14 @@ class Partner:
         _not_for_customers(info, "markup")
         return _percent(self._model.markup_percent_micros)
 
+    @strawberry.field(description="Where this partner's alerts are POSTed.")
+    async def alert_webhooks(
+        self, info: Info
+    ) -> list[Annotated[AlertWebhook, strawberry.lazy("backend.api.types")]]:
+        _not_for_customers(info, "alert webhooks")
+        hooks = await models.AlertWebhook.filter(partner_id=self._model.id, removed_at=None)
+        return [AlertWebhook.from_instance(hook) for hook in hooks]
+
     @strawberry.field
     async def customers(
         self, info: Info, first: int | None = None, after: str | None = None
@@ -565,3 +573,57 @@ class WebhookEvent:
             processed_at=event.processed_at,
             payload=payload,
         )
+
+
+@strawberry.type
+class AlertDelivery:
+    id: strawberry.ID
+    alert_id: strawberry.ID
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def from_instance(cls, delivery: models.AlertDelivery) -> AlertDelivery:
+        return cls(
+            id=strawberry.ID(str(delivery.id)),
+            alert_id=strawberry.ID(str(delivery.alert_id)),
+            status=str(delivery.status),
+            attempts=delivery.attempts,
+            last_status_code=delivery.last_status_code,
+            last_error=delivery.last_error,
+            next_attempt_at=delivery.next_attempt_at,
+            delivered_at=delivery.delivered_at,
+            created_at=delivery.created_at,
+        )
+
+
+@strawberry.type
+class AlertWebhook:
+    id: strawberry.ID
+    url: str
+    created_at: datetime
+    removed_at: datetime | None
+    _model: strawberry.Private[models.AlertWebhook]
+
+    @classmethod
+    def from_instance(cls, hook: models.AlertWebhook) -> AlertWebhook:
+        return cls(
+            id=strawberry.ID(str(hook.id)),
+            url=hook.url,
+            created_at=hook.created_at,
+            removed_at=hook.removed_at,
+            _model=hook,
+        )
+
+    @strawberry.field(description="Delivery attempts, newest first.")
+    async def deliveries(
+        self, first: int | None = None, after: str | None = None
+    ) -> Connection[AlertDelivery]:
+        query = models.AlertDelivery.filter(webhook_id=self._model.id)
+        page = await fetch_page(query, first=first, after=after, newest_first=True)
+        return to_connection(page, AlertDelivery.from_instance)

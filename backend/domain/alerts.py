@@ -15,6 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
 from backend.db import db_datetime, dialect_sql
+from backend.domain import alert_webhooks
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.models import Alert, AlertKind, Role
@@ -78,6 +79,7 @@ async def raise_alert(
     if not rows:
         return None
     publish.alert_changed(alert_id=rows[0]["id"], partner_id=partner_id, customer_id=customer_id)
+    await alert_webhooks.enqueue(conn, alert_id=rows[0]["id"], partner_id=partner_id)
     return rows[0]["id"]
 
 
@@ -91,7 +93,7 @@ async def resolve_open(conn: BaseDBAsyncClient, dedupe_key: str) -> None:
         ),
         [db_datetime(conn, clock.now()), dedupe_key],
     )
-    _resolved(rows)
+    await _resolved(conn, rows)
 
 
 async def resolve_channel_alerts_many(conn: BaseDBAsyncClient, channel_ids: list[int]) -> None:
@@ -108,15 +110,16 @@ async def resolve_channel_alerts_many(conn: BaseDBAsyncClient, channel_ids: list
         ),
         [db_datetime(conn, clock.now()), *channel_ids],
     )
-    _resolved(rows)
+    await _resolved(conn, rows)
 
 
-def _resolved(rows: list[dict]) -> None:
-    """A resolution is pushed again, so a dashboard can clear the alert."""
+async def _resolved(conn: BaseDBAsyncClient, rows: list[dict]) -> None:
+    """A resolution is pushed again, so a dashboard (or a webhook) can clear the alert."""
     for row in rows:
         publish.alert_changed(
             alert_id=row["id"], partner_id=row["partner_id"], customer_id=row["customer_id"]
         )
+        await alert_webhooks.enqueue(conn, alert_id=row["id"], partner_id=row["partner_id"])
 
 
 async def on_day_balance_moved(

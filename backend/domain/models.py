@@ -595,3 +595,49 @@ class AutoRechargeRule(Model):
                 name="auto_recharge_rules_sane",
             ),
         )
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"  # gave up after retrying for 24 hours
+
+
+class AlertWebhook(Model):
+    """A partner's URL that receives every alert as a signed JSON POST."""
+
+    id = fields.BigIntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="alert_webhooks", on_delete=fields.RESTRICT
+    )
+    url = fields.CharField(max_length=2000)
+    # Signs each POST (HMAC-SHA256, header X-Daybook-Signature); shown at registration.
+    secret = fields.CharField(max_length=100)
+    created_at = fields.DatetimeField()
+    removed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "alert_webhooks"
+
+
+class AlertDelivery(Model):
+    """One alert sent (or being sent) to one webhook: the attempts are visible to the partner."""
+
+    id = fields.BigIntField(primary_key=True)
+    webhook: fields.ForeignKeyRelation[AlertWebhook] = fields.ForeignKeyField(
+        "models.AlertWebhook", related_name="deliveries", on_delete=fields.RESTRICT
+    )
+    alert: fields.ForeignKeyRelation[Alert] = fields.ForeignKeyField(
+        "models.Alert", related_name="deliveries", on_delete=fields.RESTRICT
+    )
+    status = fields.CharEnumField(DeliveryStatus, max_length=16)
+    attempts = fields.IntField(default=0)
+    last_status_code = fields.IntField(null=True)
+    last_error = fields.CharField(max_length=500, null=True)
+    next_attempt_at = fields.DatetimeField(null=True)
+    delivered_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "alert_deliveries"
+        indexes = (("status", "next_attempt_at"), ("webhook_id", "id"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from backend.domain import alert_webhooks
 from backend.domain.clock import clock
 from backend.domain.holds import expire_holds
 from backend.domain.models import JobLease
@@ -30,6 +31,7 @@ JOBS: dict[str, Callable[[], Awaitable[Any]]] = {
     "channel-expiry": run_expiry,
     "hold-expiry": expire_holds,
     "webhook-retry": retry_due,
+    "alert-webhooks": alert_webhooks.retry_due,
 }
 LEASE = timedelta(minutes=5)
 HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

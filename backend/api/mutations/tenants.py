@@ -7,10 +7,15 @@ from strawberry.types import Info
 
 from backend.api.context import principal_of
 from backend.api.errors import payload_or_user_errors
-from backend.api.payloads import CustomerPayload, PartnerPayload, PlanPayload
+from backend.api.payloads import (
+    AlertWebhookPayload,
+    CustomerPayload,
+    PartnerPayload,
+    PlanPayload,
+)
 from backend.api.scalars import DecimalString
-from backend.api.types import Customer, Partner, Plan
-from backend.domain import plans, tenants
+from backend.api.types import AlertWebhook, Customer, Partner, Plan
+from backend.domain import alert_webhooks, plans, tenants
 
 
 @strawberry.type
@@ -63,6 +68,26 @@ class TenantMutations:
             return PartnerPayload(partner=Partner.from_instance(partner))
 
         return await payload_or_user_errors(PartnerPayload, build)
+
+    @strawberry.mutation(description="POST every alert of the partner to `url`, signed.")
+    async def register_alert_webhook(
+        self, info: Info, partner_id: strawberry.ID, url: str
+    ) -> AlertWebhookPayload:
+        async def build() -> AlertWebhookPayload:
+            hook = await alert_webhooks.register(principal_of(info), partner_id=partner_id, url=url)
+            return AlertWebhookPayload(webhook=AlertWebhook.from_instance(hook), secret=hook.secret)
+
+        return await payload_or_user_errors(AlertWebhookPayload, build)
+
+    @strawberry.mutation
+    async def remove_alert_webhook(
+        self, info: Info, webhook_id: strawberry.ID
+    ) -> AlertWebhookPayload:
+        async def build() -> AlertWebhookPayload:
+            hook = await alert_webhooks.remove(principal_of(info), webhook_id=webhook_id)
+            return AlertWebhookPayload(webhook=AlertWebhook.from_instance(hook))
+
+        return await payload_or_user_errors(AlertWebhookPayload, build)
 
     @strawberry.mutation(description="ADMIN: a platform plan; PARTNER: a plan of its own.")
     async def create_plan(
