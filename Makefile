@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

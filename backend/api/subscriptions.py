@@ -8,6 +8,7 @@ tenant's topics: a foreign id is answered NOT_FOUND and streams nothing.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncGenerator
 
@@ -67,6 +68,30 @@ async def _events(info: Info, topics: list[str]) -> AsyncGenerator[Event, None]:
         _active_per_key[key_id] -= 1
 
 
+class _DeliveryCache:
+    """Rows read for an event, shared by every local subscriber that receives it.
+
+    A partner-wide stream sees every movement: without this each subscriber
+    would read the same wallet and entry again for the same event.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._loads: dict[tuple, asyncio.Future] = {}
+
+    async def get(self, key: tuple, load) -> object:
+        future = self._loads.get(key)
+        if future is None:
+            future = asyncio.ensure_future(load())
+            self._loads[key] = future
+            if len(self._loads) > self.size:
+                self._loads.pop(next(iter(self._loads)))
+        return await asyncio.shield(future)
+
+
+_cache = _DeliveryCache()
+
+
 def _tenant_topics(principal: Principal, kind: str) -> list[str]:
     """Everything of ``kind`` the caller may see, when it names no object."""
     if principal.role == models.Role.ADMIN:
@@ -92,8 +117,15 @@ class Subscription:
         except DomainError as error:
             raise as_graphql_error(error) from error
         async for event in _events(info, topics):
-            wallet = await models.Wallet.get(id=event.data["wallet_id"])
-            entry = await models.LedgerEntry.get(id=event.data["entry_id"])
+            wallet_id, entry_id = event.data["wallet_id"], event.data["entry_id"]
+
+            async def load(wallet_id: int = wallet_id, entry_id: int = entry_id):
+                return (
+                    await models.Wallet.get(id=wallet_id),
+                    await models.LedgerEntry.get(id=entry_id),
+                )
+
+            wallet, entry = await _cache.get(("balance", wallet_id, entry_id), load)
             yield BalanceEvent(
                 wallet=Wallet.from_instance(wallet),
                 entry=LedgerEntry.from_instance(entry, wallet.currency_code),

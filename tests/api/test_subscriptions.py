@@ -222,3 +222,25 @@ async def test_thousands_of_subscriptions_from_one_key_are_cut_off(db, admin):
                 await second.receive()
         assert closed.value.rcvd.code == 4429
         assert "subscriptions per API key" in closed.value.rcvd.reason
+
+
+async def test_revoked_keys_and_malformed_messages_close_the_socket(db, admin):
+    from backend.domain.models import ApiKey
+
+    t = await make_tenant(admin)
+    record = await ApiKey.filter(customer_id=int(t.customer_id)).first()
+    await t.partner.mutate(
+        "mutation($p: String!) { revokeApiKey(keyPrefix: $p) { userErrors { code } } }",
+        {"p": record.prefix},
+    )
+    with running_server(db.url) as base:
+        revoked = await Socket.open(base, t.customer.key)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await revoked.receive()
+        assert closed.value.rcvd.code == 4403
+        socket = await Socket.open(base, t.partner.key)
+        assert (await socket.receive())["type"] == "connection_ack"
+        await socket.connection.send("this is not json")
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket.receive()
+        assert closed.value.rcvd.code == 4400
