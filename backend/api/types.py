@@ -37,6 +37,7 @@ ConversationOrigin = strawberry.enum(models.ConversationOrigin)
 PricingModel = strawberry.enum(models.PricingModel)
 HoldStatus = strawberry.enum(models.HoldStatus)
 WebhookEventStatus = strawberry.enum(models.WebhookEventStatus)
+DeliveryStatus = strawberry.enum(models.DeliveryStatus)
 
 
 @strawberry.type
@@ -579,7 +580,7 @@ class WebhookEvent:
 class AlertDelivery:
     id: strawberry.ID
     alert_id: strawberry.ID
-    status: str
+    status: DeliveryStatus
     attempts: int
     last_status_code: int | None
     last_error: str | None
@@ -592,7 +593,7 @@ class AlertDelivery:
         return cls(
             id=strawberry.ID(str(delivery.id)),
             alert_id=strawberry.ID(str(delivery.alert_id)),
-            status=str(delivery.status),
+            status=models.DeliveryStatus(delivery.status),
             attempts=delivery.attempts,
             last_status_code=delivery.last_status_code,
             last_error=delivery.last_error,
