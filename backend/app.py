@@ -24,7 +24,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from backend import exports
 from backend.api.context import Context
 from backend.api.schema import build_schema
-from backend.db import close_db, connection, init_db
+from backend.db import close_db, connection, drain_after_commit, init_db
 from backend.domain import api_keys
 from backend.domain.access import Principal
 from backend.domain.errors import Unauthenticated
@@ -171,6 +171,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         finally:
             if jobs is not None:
                 jobs.cancel()
+            await drain_after_commit()  # gateway calls and alert POSTs in flight
             if redis_bus is not None:
                 await redis_bus.stop()
             if manage_db:

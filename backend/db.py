@@ -169,22 +169,26 @@ async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
     from backend.events.bus import bus
 
     token = outbox.open_outbox()
+    position = outbox.mark() if token is None else None
     try:
         async with in_transaction() as conn:
             yield conn
     except BaseException:
         if token is not None:
             outbox.close_outbox(token)
+        else:
+            outbox.rollback_to(position)  # a savepoint rolled back: so do its events
         raise
     if token is not None:
         events, tasks = outbox.close_outbox(token)
-        await bus.publish(events)
+        # Tasks first: nothing that happens while publishing can lose them.
         for task in tasks:
             # Side effects (a payment gateway call) run on their own, after the
             # commit, so the request that committed never waits on them.
             running = asyncio.create_task(_run_after_commit(task))
             _after_commit_tasks.add(running)
             running.add_done_callback(_after_commit_tasks.discard)
+        await bus.publish(events)
 
 
 _after_commit_tasks: set[asyncio.Task] = set()

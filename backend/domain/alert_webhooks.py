@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from datetime import timedelta
 from urllib.parse import urlparse
@@ -27,6 +28,8 @@ from backend.domain.errors import InvalidArgument, NotFound
 from backend.domain.models import Alert, AlertDelivery, AlertWebhook, DeliveryStatus, Role
 from backend.events import outbox
 
+log = logging.getLogger("daybook.alert_webhooks")
+
 GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_RETRY = timedelta(seconds=30)
 TIMEOUT_SECONDS = 10
@@ -41,7 +44,13 @@ async def register(principal: Principal, *, partner_id: str, url: str) -> AlertW
     partner = await access.get_partner(principal, partner_id)
     clean = (url or "").strip()
     parsed = urlparse(clean)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(clean) > 2000:
+    printable = clean.isascii() and clean.isprintable() and " " not in clean
+    if (
+        not printable
+        or parsed.scheme not in ("http", "https")
+        or not parsed.netloc
+        or len(clean) > 2000
+    ):
         raise InvalidArgument("The URL must be an http:// or https:// address.", field="url")
     return await AlertWebhook.create(
         partner_id=partner.id, url=clean, secret=secrets.token_urlsafe(32), created_at=clock.now()
@@ -99,11 +108,22 @@ def _body(alert: Alert) -> bytes:
     ).encode()
 
 
-async def deliver(delivery_id: int) -> DeliveryStatus:
-    """One attempt; the outcome is recorded on the delivery."""
+CLAIM = timedelta(minutes=5)
+
+
+async def deliver(delivery_id: int) -> DeliveryStatus | None:
+    """One attempt; the outcome is recorded on the delivery. None: someone else has it.
+
+    The attempt first claims the row (pushing its retry time past the attempt),
+    so the after-commit task and a jobs pass never POST the same alert twice.
+    """
+    now = clock.now()
+    claimed = await AlertDelivery.filter(
+        id=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + CLAIM)
+    if not claimed:
+        return None
     delivery = await AlertDelivery.get(id=delivery_id).select_related("webhook", "alert")
-    if delivery.status != DeliveryStatus.PENDING:
-        return DeliveryStatus(delivery.status)
     body = _body(delivery.alert)
     status_code, error = None, None
     try:
@@ -120,7 +140,7 @@ async def deliver(delivery_id: int) -> DeliveryStatus:
         status_code = response.status_code
         if not 200 <= status_code < 300:
             error = f"HTTP {status_code}"
-    except httpx.HTTPError as failure:
+    except Exception as failure:  # any failure to POST is a failed attempt, never a crash
         error = f"{type(failure).__name__}: {failure}"[:500]
     now = clock.now()
     attempts = delivery.attempts + 1
@@ -161,5 +181,8 @@ async def retry_due() -> int:
         status=DeliveryStatus.PENDING, next_attempt_at__lte=clock.now()
     ).values_list("id", flat=True)
     for delivery_id in due:
-        await deliver(delivery_id)
+        try:
+            await deliver(delivery_id)
+        except Exception:  # one bad row must not stop the others
+            log.exception("alert delivery %s failed", delivery_id)
     return len(due)

@@ -135,20 +135,32 @@ async def recharged_today(wallet_id: int, now: datetime) -> int:
 
 
 async def attempt(wallet_id: int) -> str:
-    """Ask the gateway once and record what happened; the outcome, for logs and tests."""
-    rule = await AutoRechargeRule.get_or_none(wallet_id=wallet_id, enabled=True)
-    if rule is None:
-        return "no rule"
-    wallet = await Wallet.get(id=wallet_id)
-    if wallet.balance_micros >= rule.threshold_micros:
-        return "not needed"
-    now = clock.now()
-    if await recharged_today(wallet_id, now) + rule.amount_micros > rule.daily_cap_micros:
-        return "daily cap reached"
-    result = await gateway.current.charge(
-        wallet_id=wallet_id, amount_micros=rule.amount_micros, currency=wallet.currency_code
-    )
+    """Ask the gateway once and record what happened; the outcome, for logs and tests.
+
+    The rule row stays locked from the checks to the posting, so two attempts
+    for one wallet (two crossings close together) run one after the other and
+    the second sees the first's recharge: no double charge, no cap overrun.
+    The gateway call is made under that lock; it blocks only other recharges
+    of the same wallet, never its debits.
+    """
     async with transaction() as conn:
+        rule = (
+            await AutoRechargeRule.filter(wallet_id=wallet_id, enabled=True)
+            .select_for_update()
+            .using_db(conn)
+            .first()
+        )
+        if rule is None:
+            return "no rule"
+        wallet = await Wallet.get(id=wallet_id).using_db(conn)
+        if wallet.balance_micros >= rule.threshold_micros:
+            return "not needed"
+        now = clock.now()
+        if await recharged_today(wallet_id, now) + rule.amount_micros > rule.daily_cap_micros:
+            return "daily cap reached"
+        result = await gateway.current.charge(
+            wallet_id=wallet_id, amount_micros=rule.amount_micros, currency=wallet.currency_code
+        )
         if result.ok:
             await ledger.post(
                 conn,

@@ -47,3 +47,22 @@ def close_outbox(token) -> tuple[list[Event], list[Callable[[], Awaitable[None]]
     _pending.reset(events_token)
     _after.reset(after_token)
     return events, tasks
+
+
+def mark() -> tuple[int, int] | None:
+    """Where a nested transaction starts in the outer one's lists (None outside any)."""
+    events, tasks = _pending.get(), _after.get()
+    if events is None or tasks is None:
+        return None
+    return len(events), len(tasks)
+
+
+def rollback_to(position: tuple[int, int] | None) -> None:
+    """A nested transaction (a savepoint) rolled back: forget what it recorded."""
+    if position is None:
+        return
+    events, tasks = _pending.get(), _after.get()
+    if events is not None:
+        del events[position[0] :]
+    if tasks is not None:
+        del tasks[position[1] :]

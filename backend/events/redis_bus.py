@@ -67,12 +67,16 @@ class RedisBus(InProcessBus):
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
-                    origin, event = _decode(message["data"])
+                    try:
+                        origin, event = _decode(message["data"])
+                    except (ValueError, KeyError, TypeError) as error:
+                        log.error("skipping a malformed event on %s: %s", self.channel, error)
+                        continue
                     if origin != self.origin:
                         await InProcessBus.publish(self, [event])
             except asyncio.CancelledError:
                 raise
-            except (redis.RedisError, OSError) as error:
+            except Exception as error:  # Redis gone, or anything else: keep listening
                 self.connected.clear()
                 log.warning("Redis listener lost (%s); retrying in %.1fs", error, delay)
                 await asyncio.sleep(delay)

@@ -130,3 +130,18 @@ async def test_bad_urls_and_strangers_are_refused(admin, receiver):
     await b.partner.mutate(THRESHOLD, {"p": b.partner_id, "d": 5})
     await drain_after_commit()
     assert receiver.requests == []  # a removed webhook receives nothing
+
+
+async def test_an_alert_is_posted_once_even_when_the_jobs_loop_races_the_first_attempt(
+    admin, receiver
+):
+    t = await make_tenant(admin)
+    await t.partner.mutate(REGISTER, {"p": t.partner_id, "u": receiver.url})
+    await t.partner.mutate(THRESHOLD, {"p": t.partner_id, "d": 10})
+    await alert_webhooks.retry_due()  # races the after-commit task
+    await drain_after_commit()
+    await alert_webhooks.retry_due()
+    assert len(receiver.requests) == 1
+    assert await t.partner.user_errors(REGISTER, {"p": t.partner_id, "u": "http://a\x01b/x"}) == [
+        "INVALID_ARGUMENT"
+    ]

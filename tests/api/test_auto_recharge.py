@@ -122,3 +122,17 @@ async def test_a_foreign_wallet_is_not_found(admin):
     variables = {"w": b.wallet_id, "on": True, "t": "1", "a": "2", "cap": "2"}
     assert await a.partner.user_errors(CONFIGURE, variables) == ["NOT_FOUND"]
     assert await a.customer.user_errors(CONFIGURE, variables) == ["NOT_FOUND"]
+
+
+async def test_two_attempts_at_once_recharge_once(admin):
+    t = await make_tenant(admin, funds="20")
+    await t.partner.mutate(CHARGE, {"walletId": t.wallet_id, "amount": "15", "comment": "x"})  # 5
+    await t.customer.mutate(
+        CONFIGURE, {"w": t.wallet_id, "on": True, "t": "10", "a": "15", "cap": "100"}
+    )
+    outcomes = await asyncio.gather(
+        recharge.attempt(int(t.wallet_id)), recharge.attempt(int(t.wallet_id))
+    )
+    assert sorted(outcomes) == ["not needed", "recharged"]
+    assert await recharges(t.wallet_id) == 1
+    assert (await wallet_state(t.partner, t.wallet_id))["balance"]["amount"] == "20.00"

@@ -244,3 +244,23 @@ async def test_revoked_keys_and_malformed_messages_close_the_socket(db, admin):
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await socket.receive()
         assert closed.value.rcvd.code == 4400
+
+
+async def test_a_rolled_back_savepoint_publishes_nothing(admin):
+    t = await make_tenant(admin, funds="5")
+    subscription = bus.subscribe([f"wallet:{t.wallet_id}"])
+    async with transaction() as conn:
+        with pytest.raises(RuntimeError):
+            async with transaction() as inner:
+                await ledger.post(
+                    inner,
+                    wallet_id=int(t.wallet_id),
+                    amount_micros=1_000_000,
+                    kind=LedgerEntryKind.TOP_UP,
+                )
+                raise RuntimeError("the nested part fails and is caught")
+        await ledger.post(
+            conn, wallet_id=int(t.wallet_id), amount_micros=2_000_000, kind=LedgerEntryKind.TOP_UP
+        )
+    assert subscription.queue.qsize() == 1
+    bus.unsubscribe(subscription)
