@@ -22,8 +22,6 @@ from backend.domain.models import Alert, AlertKind, Role
 from backend.domain.money import format_micros
 from backend.events import publish
 
-CHANNEL_ALERTS = (AlertKind.CHANNEL_EXPIRING, AlertKind.CHANNEL_EXPIRED)
-
 
 def visible_to(principal: Principal) -> QuerySet:
     """ADMIN: every alert; PARTNER: its own and its customers'; CUSTOMER: its own."""

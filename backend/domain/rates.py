@@ -95,27 +95,6 @@ def with_markup(rate_micros: int, markup_percent_micros: int) -> int:
     return decimal_to_micros(micros_to_decimal(rate_micros) * factor)
 
 
-async def card_in_force(currency_code: str, at: datetime) -> RateCard | None:
-    return (
-        await RateCard.filter(currency_code=currency_code, effective_from__lte=at)
-        .order_by("-effective_from", "-id")
-        .first()
-    )
-
-
-async def price_for(
-    card: RateCard, country: str | None, category: ConversationCategory, markup_percent_micros: int
-) -> Price | None:
-    candidates = market_candidates(country)
-    rows = await Rate.filter(card_id=card.id, category=category, market__in=candidates)
-    by_market = {row.market: row for row in rows}
-    for market in candidates:
-        if market in by_market:
-            rate = by_market[market]
-            return Price(rate, market, with_markup(rate.price_micros, markup_percent_micros))
-    return None
-
-
 class PriceBook:
     """The rate cards of one currency, read once for a unit of work (a webhook request).
 
@@ -233,7 +212,7 @@ async def rates_in_force(
     currency_code: str, at: datetime, market: str | None = None
 ) -> tuple[RateCard | None, list[Rate]]:
     """The card's rates; for a market, the one rate per category that applies to it."""
-    card = await card_in_force(currency_code, at)
+    card = await PriceBook(currency_code).card_at(at)
     if card is None:
         return None, []
     rates = await Rate.filter(card_id=card.id).order_by("market", "category")

@@ -87,9 +87,6 @@ class InProcessBus:
                         delivered.add(subscription)
                         subscription.offer(event)
 
-    def subscriber_count(self) -> int:
-        return len({s for subs in self._subscriptions.values() for s in subs})
-
 
 class _BusHolder:
     """The process's bus: in-process by default, Redis-backed once ``configure`` says so."""

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.conftest import IN_CI, PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL
 from tests.servers import daybook, running_server
 
 
@@ -42,9 +42,7 @@ async def scratch_postgres():
     try:
         admin = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
     except (OSError, asyncpg.PostgresError) as error:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL unreachable in CI: {error}")
-        pytest.skip(f"PostgreSQL unreachable: {error}")
+        pytest.fail(f"PostgreSQL unreachable: {error}")
     name = f"daybook_health_{uuid.uuid4().hex[:8]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
