@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from backend.domain.access import Principal
-from backend.domain.models import Channel, Customer, Partner, Plan, Wallet
+from backend.domain.models import Channel, Customer, InvoiceLine, Partner, Plan, Wallet
 
 
 def _by_id_loader(model: Any, column: str = "id") -> DataLoader:
@@ -19,6 +19,19 @@ def _by_id_loader(model: Any, column: str = "id") -> DataLoader:
         rows = await model.filter(**{f"{column}__in": list(set(keys))})
         found = {getattr(row, column): row for row in rows}
         return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def _children_loader(model: Any, column: str, order: str) -> DataLoader:
+    """Each key's rows (a list, maybe empty), fetched for a whole page in one query."""
+
+    async def load(keys: Sequence[int]) -> list[list[Any]]:
+        rows = await model.filter(**{f"{column}__in": list(set(keys))}).order_by(column, order)
+        grouped: dict[int, list[Any]] = {key: [] for key in keys}
+        for row in rows:
+            grouped[getattr(row, column)].append(row)
+        return [grouped[key] for key in keys]
 
     return DataLoader(load_fn=load)
 
@@ -31,6 +44,9 @@ class Loaders:
     channel: DataLoader = field(default_factory=lambda: _by_id_loader(Channel))
     wallet_by_customer: DataLoader = field(
         default_factory=lambda: _by_id_loader(Wallet, "customer_id")
+    )
+    invoice_lines: DataLoader = field(
+        default_factory=lambda: _children_loader(InvoiceLine, "invoice_id", "position")
     )
 
 

@@ -12,6 +12,7 @@ from backend.api.types import (
     Customer,
     DayEntry,
     Hold,
+    Invoice,
     LedgerEntry,
     Partner,
     Plan,
@@ -118,4 +119,20 @@ class AlertWebhookPayload:
         default=None,
         description="Signs every POST (X-Daybook-Signature: sha256=HMAC); shown at registration only.",
     )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class InvoicePayload:
+    invoice: Invoice | None = None
+    replayed: bool = strawberry.field(
+        default=False,
+        description="True when an idempotency key matched an earlier payment; nothing moved again.",
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class InvoicesPayload:
+    invoices: list[Invoice] = strawberry.field(default_factory=list)
     user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -15,6 +15,7 @@ from backend.api.types import (
     Channel,
     Conversation,
     Customer,
+    Invoice,
     Partner,
     Plan,
     Rate,
@@ -23,7 +24,7 @@ from backend.api.types import (
     WebhookEvent,
     WebhookEventStatus,
 )
-from backend.domain import access, alerts, channels, charging, plans
+from backend.domain import access, alerts, channels, charging, invoices, plans
 from backend.domain import rates as rates_domain
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError
@@ -83,6 +84,13 @@ class Query:
     async def channel(self, info: Info, id: strawberry.ID) -> Channel | None:
         try:
             return Channel.from_instance(await channels.get_channel(principal_of(info), id, "id"))
+        except DomainError as error:
+            raise as_graphql_error(error) from error
+
+    @strawberry.field
+    async def invoice(self, info: Info, id: strawberry.ID) -> Invoice | None:
+        try:
+            return Invoice.from_instance(await invoices.get_invoice(principal_of(info), id))
         except DomainError as error:
             raise as_graphql_error(error) from error
 

@@ -19,6 +19,7 @@ from backend.api.mutations.api_keys import ApiKeyMutations
 from backend.api.mutations.channels import ChannelMutations
 from backend.api.mutations.charging import ChargingMutations
 from backend.api.mutations.days import DayMutations
+from backend.api.mutations.invoices import InvoiceMutations
 from backend.api.mutations.tenants import TenantMutations
 from backend.api.mutations.wallets import WalletMutations
 from backend.api.queries import Query
@@ -36,6 +37,7 @@ class Mutation(
     DayMutations,
     ChannelMutations,
     ChargingMutations,
+    InvoiceMutations,
 ):
     pass
 

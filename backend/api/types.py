@@ -21,7 +21,7 @@ from backend.api.context import loaders_of, principal_of
 from backend.api.errors import as_graphql_error
 from backend.api.pagination import Connection, fetch_page, to_connection
 from backend.api.scalars import DecimalString
-from backend.domain import channels, models, partner_days
+from backend.domain import channels, invoices, models, partner_days, plans
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError, Forbidden
 from backend.domain.money import format_micros
@@ -38,6 +38,7 @@ PricingModel = strawberry.enum(models.PricingModel)
 HoldStatus = strawberry.enum(models.HoldStatus)
 WebhookEventStatus = strawberry.enum(models.WebhookEventStatus)
 DeliveryStatus = strawberry.enum(models.DeliveryStatus)
+InvoiceStatus = strawberry.enum(models.InvoiceStatus)
 
 
 @strawberry.type
@@ -378,10 +379,40 @@ class Customer:
         )
 
     @strawberry.field
+    async def invoices(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: InvoiceStatus | None = None,
+    ) -> Connection[Invoice]:
+        """Newest first; a CUSTOMER key sees issued invoices only (drafts are its partner's)."""
+        query = invoices.visible_to(principal_of(info)).filter(customer_id=self._model.id)
+        if status is not None:
+            query = query.filter(status=status)
+        page = await fetch_page(query, first=first, after=after, newest_first=True)
+        return to_connection(page, Invoice.from_instance)
+
+    @strawberry.field(description="The plan in force now.")
     async def plan(self, info: Info) -> Plan | None:
-        if self._model.plan_id is None:
+        assignment = await plans.assignment_at(self._model.id, clock.now())
+        if assignment is None or assignment.plan_id is None:
             return None
-        return Plan.from_instance(await loaders_of(info).plan.load(self._model.plan_id))
+        return Plan.from_instance(await loaders_of(info).plan.load(assignment.plan_id))
+
+    @strawberry.field(
+        description="A plan change set with setCustomerPlan, in force from nextPlanFrom."
+    )
+    async def next_plan(self, info: Info) -> Plan | None:
+        pending = await plans.pending_assignment(self._model.id, clock.now())
+        if pending is None or pending.plan_id is None:
+            return None
+        return Plan.from_instance(await loaders_of(info).plan.load(pending.plan_id))
+
+    @strawberry.field(description="When a pending plan change (or its removal) takes effect.")
+    async def next_plan_from(self) -> datetime | None:
+        pending = await plans.pending_assignment(self._model.id, clock.now())
+        return pending.effective_from if pending else None
 
 
 def _not_for_customers(info: Info, what: str) -> None:
@@ -628,3 +659,80 @@ class AlertWebhook:
         query = models.AlertDelivery.filter(webhook_id=self._model.id)
         page = await fetch_page(query, first=first, after=after, newest_first=True)
         return to_connection(page, AlertDelivery.from_instance)
+
+
+@strawberry.type
+class InvoiceLine:
+    description: str
+    quantity: int
+    unit_price: Money
+    amount: Money
+    prepaid: bool = strawberry.field(
+        description="Already settled from the wallet: shown as a statement, not in the total."
+    )
+
+    @classmethod
+    def from_instance(cls, line: models.InvoiceLine, currency_code: str) -> InvoiceLine:
+        return cls(
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=Money.of(line.unit_price_micros, currency_code),
+            amount=Money.of(line.amount_micros, currency_code),
+            prepaid=line.prepaid,
+        )
+
+
+def pdf_path(invoice_id: int) -> str:
+    return f"/invoices/{invoice_id}.pdf"
+
+
+@strawberry.type
+class Invoice:
+    id: strawberry.ID
+    number: str = strawberry.field(
+        description='Sequential per partner with no gaps, e.g. "P1-2026-000042"; a DRAFT '
+        'has none yet and reads "DRAFT-<id>".'
+    )
+    period: str
+    status: InvoiceStatus
+    subtotal: Money
+    tax: Money
+    total: Money
+    issued_at: datetime | None
+    due_at: datetime | None
+    paid_at: datetime | None
+    _model: strawberry.Private[models.Invoice]
+
+    @classmethod
+    def from_instance(cls, invoice: models.Invoice) -> Invoice:
+        currency = invoice.currency_code
+        return cls(
+            id=strawberry.ID(str(invoice.id)),
+            number=invoice.number or f"DRAFT-{invoice.id}",
+            period=invoice.period,
+            status=models.InvoiceStatus(invoice.status),
+            subtotal=Money.of(invoice.subtotal_micros, currency),
+            tax=Money.of(invoice.tax_micros, currency),
+            total=Money.of(invoice.total_micros, currency),
+            issued_at=invoice.issued_at,
+            due_at=invoice.due_at,
+            paid_at=invoice.paid_at,
+            _model=invoice,
+        )
+
+    @strawberry.field
+    async def customer(self, info: Info) -> Customer:
+        return Customer.from_instance(await loaders_of(info).customer.load(self._model.customer_id))
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[InvoiceLine]:
+        rows = await loaders_of(info).invoice_lines.load(self._model.id)
+        return [InvoiceLine.from_instance(row, self._model.currency_code) for row in rows]
+
+    @strawberry.field(description="GET it with the same bearer key.")
+    def pdf_url(self, info: Info) -> str | None:
+        request = info.context.request
+        path = pdf_path(self._model.id)
+        if request is None or not hasattr(request, "base_url"):
+            return path
+        return str(request.base_url).rstrip("/") + path

@@ -68,3 +68,27 @@ class InsufficientDays(DomainError):
 
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class InvalidPeriod(InvalidArgument):
+    """Not ``YYYY-MM``, or a month that has not ended yet."""
+
+    code = "INVALID_PERIOD"
+
+
+class InvoiceNotDraft(DomainError):
+    """Only a DRAFT can be finalised: finalising twice is refused, not repeated."""
+
+    code = "INVOICE_NOT_DRAFT"
+
+
+class InvoiceNotOpen(DomainError):
+    """Only an OPEN invoice can be paid: a DRAFT is not issued, a PAID or VOID one is settled."""
+
+    code = "INVOICE_NOT_OPEN"
+
+
+class InvoiceAlreadyPaid(DomainError):
+    """A PAID invoice cannot be voided: the money has moved."""
+
+    code = "INVOICE_ALREADY_PAID"

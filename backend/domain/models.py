@@ -30,6 +30,15 @@ Invariants (stated here, enforced by the database where it can, and checked by
 9. A phone number is on at most one live (not DELETED) channel, and so is a
    WhatsApp ``phone_number_id`` (partial unique indexes); a phone number gets
    one trial ever (``TrialClaim.phone_number`` unique).
+10. Invoices: one per customer and period (``UNIQUE(customer_id, period)``).
+    A line's amount is its quantity times its unit price, a total is its
+    subtotal plus its tax (CHECKs), and the subtotal is the sum of the lines
+    that are due (not prepaid). Issued numbers are gapless per partner:
+    ``UNIQUE(partner_id, sequence)`` and ``InvoiceCounter.last_sequence`` equals
+    the count of numbered invoices. A DRAFT has no number, an OPEN or PAID
+    invoice has one with its issue and due dates, a PAID one its payment date
+    (CHECK). An invoice paid from the wallet points at its one INVOICE_PAYMENT
+    entry, which moved exactly minus its total.
 """
 
 from __future__ import annotations
@@ -131,6 +140,13 @@ class HoldRecipientState(StrEnum):
     RELEASED = "RELEASED"
 
 
+class InvoiceStatus(StrEnum):
+    DRAFT = "DRAFT"  # generated, still the partner's to review: no number yet
+    OPEN = "OPEN"  # finalised: numbered, issued, due in 15 days
+    PAID = "PAID"
+    VOID = "VOID"
+
+
 class WebhookEventStatus(StrEnum):
     PENDING = "PENDING"  # stored, not yet processed (or waiting for a retry)
     PROCESSED = "PROCESSED"
@@ -193,9 +209,12 @@ class Customer(Model):
         "models.Partner", related_name="customers", on_delete=fields.RESTRICT
     )
     name = fields.CharField(max_length=200)
+    # The plan chosen at creation. The plan in force at any moment, changes
+    # included, is in ``PlanAssignment``: invoices and the API read that.
     plan: fields.ForeignKeyNullableRelation[Plan] = fields.ForeignKeyField(
         "models.Plan", related_name="customers", null=True, on_delete=fields.RESTRICT
     )
+    # Set while an invoice is overdue (broadcasts refused), cleared when settled.
     suspended = fields.BooleanField(default=False)
     created_at = fields.DatetimeField()
 
@@ -246,7 +265,8 @@ class LedgerEntry(Model):
 
     class Meta:
         table = "ledger_entries"
-        indexes = (("wallet_id", "id"), ("wallet_id", "kind", "id"))
+        # (kind, created_at): a month's integration charges for the invoices.
+        indexes = (("wallet_id", "id"), ("wallet_id", "kind", "id"), ("kind", "created_at"))
         constraints = (
             CheckConstraint(check="amount_micros <> 0", name="ledger_entries_amount_non_zero"),
         )
@@ -546,7 +566,12 @@ class Conversation(Model):
     class Meta:
         table = "conversations"
         unique_together = (("channel_id", "external_id"),)
-        indexes = (("customer_id", "id"), ("channel_id", "recipient", "opened_at"))
+        indexes = (
+            ("customer_id", "id"),
+            ("channel_id", "recipient", "opened_at"),
+            # A month's usage per partner, aggregated for its invoices.
+            ("partner_id", "created_at"),
+        )
         constraints = (
             CheckConstraint(check="price_micros >= 0", name="conversations_price_non_negative"),
         )
@@ -641,3 +666,136 @@ class AlertDelivery(Model):
     class Meta:
         table = "alert_deliveries"
         indexes = (("status", "next_attempt_at"), ("webhook_id", "id"))
+
+
+class PlanAssignment(Model):
+    """The plan a customer is on from ``effective_from`` on (NULL plan: none).
+
+    A customer's first row starts at its creation; a change made with
+    ``setCustomerPlan`` starts at the next period, so a month already begun is
+    billed on the plan it began with. Invoices read the row in force for their
+    period, however late they are generated.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="plan_assignments", on_delete=fields.RESTRICT
+    )
+    plan: fields.ForeignKeyNullableRelation[Plan] = fields.ForeignKeyField(
+        "models.Plan", related_name="assignments", null=True, on_delete=fields.RESTRICT
+    )
+    effective_from = fields.DatetimeField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "plan_assignments"
+
+
+class Invoice(Model):
+    """A customer's bill for one month: the plan fee and tax due, usage as a statement."""
+
+    id = fields.BigIntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="invoices", on_delete=fields.RESTRICT
+    )
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="invoices", on_delete=fields.RESTRICT
+    )
+    period = fields.CharField(max_length=7)  # "YYYY-MM"
+    period_start = fields.DatetimeField()
+    period_end = fields.DatetimeField()  # exclusive: the first instant of the next month
+    status = fields.CharEnumField(InvoiceStatus, max_length=8)
+    # The partner's gapless sequence, given at finalisation; the number shows it.
+    sequence = fields.IntField(null=True)
+    number = fields.CharField(max_length=40, null=True)
+    plan: fields.ForeignKeyNullableRelation[Plan] = fields.ForeignKeyField(
+        "models.Plan", related_name="invoices", null=True, on_delete=fields.RESTRICT
+    )
+    currency_code = fields.CharField(max_length=3)
+    tax_rate_percent_micros = fields.BigIntField(default=0)
+    subtotal_micros = fields.BigIntField()
+    tax_micros = fields.BigIntField()
+    total_micros = fields.BigIntField()
+    issued_at = fields.DatetimeField(null=True)
+    due_at = fields.DatetimeField(null=True)
+    paid_at = fields.DatetimeField(null=True)
+    voided_at = fields.DatetimeField(null=True)
+    # Set when the overdue job suspended the customer for this invoice.
+    overdue_at = fields.DatetimeField(null=True)
+    # Why it was marked paid or voided (a person's comment).
+    status_comment = fields.CharField(max_length=500, null=True)
+    payment_entry: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="invoices", null=True, on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "invoices"
+        indexes = (("partner_id", "period"), ("customer_id", "id"), ("status", "due_at"))
+        constraints = (
+            CheckConstraint(
+                check="subtotal_micros >= 0 AND tax_micros >= 0"
+                " AND total_micros = subtotal_micros + tax_micros",
+                name="invoices_totals",
+            ),
+            CheckConstraint(
+                check="(status = 'DRAFT' AND sequence IS NULL AND issued_at IS NULL)"
+                " OR (status IN ('OPEN', 'PAID') AND sequence IS NOT NULL"
+                " AND issued_at IS NOT NULL AND due_at IS NOT NULL)"
+                " OR status = 'VOID'",
+                name="invoices_numbered_when_issued",
+            ),
+            CheckConstraint(
+                check="(status = 'PAID') = (paid_at IS NOT NULL)", name="invoices_paid_at"
+            ),
+        )
+
+
+class InvoiceLine(Model):
+    id = fields.BigIntField(primary_key=True)
+    invoice: fields.ForeignKeyRelation[Invoice] = fields.ForeignKeyField(
+        "models.Invoice", related_name="lines", on_delete=fields.RESTRICT
+    )
+    position = fields.IntField()
+    description = fields.CharField(max_length=300)
+    quantity = fields.BigIntField()
+    unit_price_micros = fields.BigIntField()
+    amount_micros = fields.BigIntField()
+    # Already settled from the wallet when it happened: a statement, not in the total.
+    prepaid = fields.BooleanField()
+
+    class Meta:
+        table = "invoice_lines"
+        indexes = (("invoice_id", "position"),)
+        constraints = (
+            CheckConstraint(
+                check="quantity > 0 AND unit_price_micros >= 0"
+                " AND amount_micros = quantity * unit_price_micros",
+                name="invoice_lines_amount",
+            ),
+        )
+
+
+class InvoiceCounter(Model):
+    """The last invoice sequence a partner issued, bumped in the finalising transaction."""
+
+    partner: fields.OneToOneRelation[Partner] = fields.OneToOneField(
+        "models.Partner",
+        related_name="invoice_counter",
+        primary_key=True,
+        on_delete=fields.RESTRICT,
+    )
+    last_sequence = fields.IntField()
+
+    class Meta:
+        table = "invoice_counters"
+
+
+class InvoiceRun(Model):
+    """A period the jobs loop has generated invoices for, so it does so once."""
+
+    period = fields.CharField(max_length=7, primary_key=True)
+    completed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "invoice_runs"

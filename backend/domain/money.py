@@ -69,6 +69,22 @@ def decimal_to_micros(value: Decimal) -> int:
     return int(value.quantize(_SIX_PLACES, rounding=ROUND_HALF_EVEN).scaleb(6))
 
 
+def divide_half_even(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half-even, in exact integer arithmetic."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2 == 1):
+        quotient += 1
+    return quotient
+
+
+def percent_of(amount_micros: int, percent_micros: int) -> int:
+    """``percent_micros`` (millionths of a percent) of an amount, rounded half-even."""
+    return divide_half_even(amount_micros * percent_micros, 100 * MICROS_PER_UNIT)
+
+
 def parse_percent(text: str, *, field: str, maximum: Decimal) -> int:
     """A percentage such as ``"12.5"`` as millionths of a percent (``12_500_000``)."""
     try:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from tortoise.expressions import Q
 
+from backend.db import db_datetime, dialect_sql, transaction
 from backend.domain import access, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
-from backend.domain.errors import CurrencyMismatch
-from backend.domain.models import Customer, Partner, Plan, Role
+from backend.domain.errors import CurrencyMismatch, NotFound
+from backend.domain.models import Customer, Partner, Plan, PlanAssignment, Role
 from backend.domain.money import parse_amount, parse_percent
+from backend.domain.periods import Period
 
 MAX_MONTHLY_FEE_MICROS = 10_000_000 * 1_000_000
 
@@ -53,3 +56,68 @@ async def visible_plans(principal: Principal) -> list[Plan]:
         customer = await Customer.get(id=principal.customer_id)
         query = Plan.filter(Q(partner_id=None) | Q(partner_id=customer.partner_id))
     return await query.order_by("id")
+
+
+async def plan_for_partner(partner: Partner, plan_id: str, field: str = "planId") -> Plan:
+    """A plan the partner may put its customers on: a platform plan or its own."""
+    pid = access.parse_id(plan_id, field=field)
+    plan = await Plan.get_or_none(id=pid)
+    if plan is None or plan.partner_id not in (None, partner.id):
+        raise NotFound("No such plan.", field=field)
+    if plan.currency_code != partner.currency_code:
+        raise CurrencyMismatch(
+            f"The plan is billed in {plan.currency_code}; the partner bills in "
+            f"{partner.currency_code}.",
+            field=field,
+        )
+    return plan
+
+
+async def set_customer_plan(
+    principal: Principal, *, customer_id: str, plan_id: str | None
+) -> Customer:
+    """Put the customer on another plan (or none) from the next period on.
+
+    The month under way is billed on the plan it began with; setting the plan
+    again before the month ends replaces the pending change.
+    """
+    access.require_role(principal, Role.ADMIN, Role.PARTNER)
+    customer = await access.get_customer(principal, customer_id)
+    partner = await Partner.get(id=customer.partner_id)
+    plan = await plan_for_partner(partner, plan_id) if plan_id else None
+    now = clock.now()
+    starts = Period.containing(now).next().start
+    async with transaction() as conn:
+        await conn.execute_query(
+            dialect_sql(
+                conn,
+                "INSERT INTO plan_assignments (customer_id, plan_id, effective_from, created_at)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (customer_id, effective_from)"
+                " DO UPDATE SET plan_id = excluded.plan_id, created_at = excluded.created_at",
+            ),
+            [
+                customer.id,
+                plan.id if plan else None,
+                db_datetime(conn, starts),
+                db_datetime(conn, now),
+            ],
+        )
+    return customer
+
+
+async def assignment_at(customer_id: int, moment: datetime) -> PlanAssignment | None:
+    """The assignment in force at ``moment``: the latest that began by then."""
+    return (
+        await PlanAssignment.filter(customer_id=customer_id, effective_from__lte=moment)
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+async def pending_assignment(customer_id: int, moment: datetime) -> PlanAssignment | None:
+    """A change that takes effect after ``moment`` (the next period), if one is set."""
+    return (
+        await PlanAssignment.filter(customer_id=customer_id, effective_from__gt=moment)
+        .order_by("effective_from")
+        .first()
+    )

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from backend.db import transaction
-from backend.domain import access, api_keys, validation
+from backend.domain import access, api_keys, plans, validation
 from backend.domain.access import Principal
 from backend.domain.api_keys import IssuedKey
 from backend.domain.clock import clock
-from backend.domain.errors import CurrencyMismatch, InvalidArgument, NotFound
-from backend.domain.models import Customer, Partner, Plan, Role, Wallet
+from backend.domain.errors import InvalidArgument
+from backend.domain.models import Customer, Partner, PlanAssignment, Role, Wallet
 from backend.domain.money import parse_amount, parse_percent
 
 MAX_DAY_PRICE_MICROS = 1_000_000 * 1_000_000
@@ -67,31 +67,21 @@ async def create_customer(
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     partner = await access.get_partner(principal, partner_id)
     clean_name = validation.name(name)
-    plan = await plan_for_partner(partner, plan_id) if plan_id else None
+    plan = await plans.plan_for_partner(partner, plan_id) if plan_id else None
+    now = clock.now()
     async with transaction():
         customer = await Customer.create(
-            partner_id=partner.id, name=clean_name, plan=plan, created_at=clock.now()
+            partner_id=partner.id, name=clean_name, plan=plan, created_at=now
+        )
+        # Billed from creation: the first month's fee is pro rata.
+        await PlanAssignment.create(
+            customer_id=customer.id, plan=plan, effective_from=now, created_at=now
         )
         wallet = await Wallet.create(
             customer_id=customer.id, currency_code=partner.currency_code, created_at=clock.now()
         )
         key = await api_keys.issue(Role.CUSTOMER, partner_id=partner.id, customer_id=customer.id)
     return NewCustomer(customer=customer, wallet=wallet, key=key)
-
-
-async def plan_for_partner(partner: Partner, plan_id: str, field: str = "planId") -> Plan:
-    """A plan the partner may put its customers on: a platform plan or its own."""
-    pid = access.parse_id(plan_id, field=field)
-    plan = await Plan.get_or_none(id=pid)
-    if plan is None or plan.partner_id not in (None, partner.id):
-        raise NotFound("No such plan.", field=field)
-    if plan.currency_code != partner.currency_code:
-        raise CurrencyMismatch(
-            f"The plan is billed in {plan.currency_code}; the partner bills in "
-            f"{partner.currency_code}.",
-            field=field,
-        )
-    return plan
 
 
 async def set_markup(principal: Principal, *, partner_id: str, percent: str) -> Partner:

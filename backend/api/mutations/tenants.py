@@ -1,4 +1,4 @@
-"""createPartner, createCustomer, setPartnerMarkup, createPlan."""
+"""createPartner, createCustomer, setCustomerPlan, setPartnerMarkup, createPlan."""
 
 from __future__ import annotations
 
@@ -54,6 +54,21 @@ class TenantMutations:
             return CustomerPayload(
                 customer=Customer.from_instance(made.customer), api_key=made.key.secret
             )
+
+        return await payload_or_user_errors(CustomerPayload, build)
+
+    @strawberry.mutation(
+        description="Put the customer on another plan (or none, planId null) from the next "
+        "period on; the month under way keeps its plan."
+    )
+    async def set_customer_plan(
+        self, info: Info, customer_id: strawberry.ID, plan_id: strawberry.ID | None
+    ) -> CustomerPayload:
+        async def build() -> CustomerPayload:
+            customer = await plans.set_customer_plan(
+                principal_of(info), customer_id=customer_id, plan_id=plan_id
+            )
+            return CustomerPayload(customer=Customer.from_instance(customer))
 
         return await payload_or_user_errors(CustomerPayload, build)
 
