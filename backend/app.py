@@ -189,6 +189,14 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 "/partners/{partner_id}/day-entries.csv",
                 Authenticated(request_response(exports.day_entries_csv), allow_ide=False),
             ),
+            Route(
+                "/wallets/{wallet_id}/entries.csv",
+                Authenticated(request_response(exports.wallet_entries_csv), allow_ide=False),
+            ),
+            Route(
+                "/invoices/{invoice_id}.pdf",
+                Authenticated(request_response(exports.invoice_pdf), allow_ide=False),
+            ),
             Route("/webhooks/whatsapp/{partner_id}", whatsapp.verify, methods=["GET"]),
             Route("/webhooks/whatsapp/{partner_id}", whatsapp.receive, methods=["POST"]),
             Route("/healthz", healthz),

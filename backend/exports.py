@@ -1,18 +1,32 @@
-"""CSV exports, behind the same bearer key and tenant rules as GraphQL."""
+"""Documents over plain HTTP (CSV exports, invoice PDFs), behind the same bearer
+key and tenant rules as GraphQL: another tenant's id is a 404, like a missing one."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from tortoise.queryset import QuerySet
 
-from backend.domain import access, partner_days
+from backend import invoice_pdf as invoice_pdf_module
+from backend.domain import access, invoices, partner_days
 from backend.domain.errors import DomainError, InvalidArgument
-from backend.domain.models import DayEntry, DayEntryKind
+from backend.domain.models import (
+    Customer,
+    DayEntryKind,
+    InvoiceLine,
+    LedgerEntry,
+    LedgerEntryKind,
+    Partner,
+)
+from backend.domain.money import format_micros
+from backend.invoice_pdf import InvoiceDocument
 
 CHUNK = 1000
 DAY_ENTRY_COLUMNS = [
@@ -22,6 +36,16 @@ DAY_ENTRY_COLUMNS = [
     "days",
     "day_balance_after",
     "channel_id",
+    "comment",
+]
+LEDGER_ENTRY_COLUMNS = [
+    "id",
+    "created_at",
+    "kind",
+    "amount",
+    "balance_after",
+    "currency",
+    "reference",
     "comment",
 ]
 
@@ -65,38 +89,117 @@ async def day_entries_csv(request: Request) -> Response:
     except DomainError as error:
         return _error(error)
 
+    return _csv_response(
+        query,
+        DAY_ENTRY_COLUMNS,
+        lambda entry: [
+            entry.id,
+            entry.created_at.isoformat(),
+            entry.kind,
+            entry.days,
+            entry.day_balance_after,
+            entry.channel_id or "",
+            _safe_text(entry.comment),
+        ],
+        filename=f"partner-{partner_id}-day-entries.csv",
+    )
+
+
+async def wallet_entries_csv(request: Request) -> Response:
+    """``GET /wallets/{id}/entries.csv?kind=&since=&until=``: ``Wallet.entries`` as CSV."""
+    principal = request.scope["daybook.principal"]
+    params = request.query_params
+    try:
+        wallet = await access.get_wallet(principal, request.path_params["wallet_id"])
+        kind = params.get("kind")
+        if kind is not None and kind not in LedgerEntryKind.__members__:
+            raise InvalidArgument(
+                f"kind must be one of {', '.join(LedgerEntryKind)}.", field="kind"
+            )
+        query = LedgerEntry.filter(wallet_id=wallet.id)
+        if kind:
+            query = query.filter(kind=kind)
+        since = _datetime(params.get("since"), "since")
+        until = _datetime(params.get("until"), "until")
+        if since is not None:
+            query = query.filter(created_at__gte=since)
+        if until is not None:
+            query = query.filter(created_at__lt=until)
+    except DomainError as error:
+        return _error(error)
+    return _csv_response(
+        query,
+        LEDGER_ENTRY_COLUMNS,
+        lambda entry: [
+            entry.id,
+            entry.created_at.isoformat(),
+            entry.kind,
+            format_micros(entry.amount_micros),
+            format_micros(entry.balance_after_micros),
+            wallet.currency_code,
+            _safe_text(entry.reference),
+            _safe_text(entry.comment),
+        ],
+        filename=f"wallet-{wallet.id}-entries.csv",
+    )
+
+
+def _safe_text(value: str | None) -> str:
+    """Free text a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with '."""
+    if value and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value or ""
+
+
+def _csv_response(
+    query: QuerySet, columns: list[str], to_row: Callable[[Any], list], *, filename: str
+) -> StreamingResponse:
+    """Stream a queryset newest first as CSV, read in keyset pages of CHUNK rows."""
+
     async def rows() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(DAY_ENTRY_COLUMNS)
+        writer.writerow(columns)
         last_id: int | None = None
         while True:
             page = query.order_by("-id").limit(CHUNK)
             if last_id is not None:
                 page = page.filter(id__lt=last_id)
-            entries: list[DayEntry] = await page
-            for entry in entries:
-                writer.writerow(
-                    [
-                        entry.id,
-                        entry.created_at.isoformat(),
-                        entry.kind,
-                        entry.days,
-                        entry.day_balance_after,
-                        entry.channel_id or "",
-                        entry.comment,
-                    ]
-                )
+            found = await page
+            for item in found:
+                writer.writerow(to_row(item))
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-            if len(entries) < CHUNK:
+            if len(found) < CHUNK:
                 return
-            last_id = entries[-1].id
+            last_id = found[-1].id
 
-    filename = f"partner-{partner_id}-day-entries.csv"
     return StreamingResponse(
         rows(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def invoice_pdf(request: Request) -> Response:
+    """``GET /invoices/{id}.pdf``: the invoice the key may see, rendered; anything else 404."""
+    principal = request.scope["daybook.principal"]
+    try:
+        invoice = await invoices.get_invoice(principal, request.path_params["invoice_id"])
+    except DomainError as error:
+        return _error(error)
+    lines = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")
+    customer = await Customer.get(id=invoice.customer_id)
+    partner = await Partner.get(id=invoice.partner_id)
+    document = InvoiceDocument(
+        invoice=invoice, lines=lines, partner_name=partner.name, customer_name=customer.name
+    )
+    # Rendering is CPU work (~10 ms): off the event loop, so other requests go on.
+    body = await asyncio.to_thread(invoice_pdf_module.render, document)
+    filename = f"invoice-{invoice.number or f'DRAFT-{invoice.id}'}.pdf"
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )

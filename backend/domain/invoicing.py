@@ -34,6 +34,7 @@ from backend.domain.clock import clock
 from backend.domain.models import Invoice, InvoiceStatus, Role
 from backend.domain.money import divide_half_even, percent_of
 from backend.domain.periods import Period
+from backend.domain.rates import ANY_MARKET
 
 # Invoices per transaction: big enough to amortise round trips, small enough
 # to stay under PostgreSQL's 32,767 bind parameters and to commit often.
@@ -85,6 +86,8 @@ def plan_fee_line(
     days = (period.end.date() - billed_from.date()).days
     if days <= 0:
         return None
+    if days >= period.days:  # began during the first day: the whole month
+        return Line(f"{name} plan, {period}", 1, fee_micros, prepaid=False)
     amount = divide_half_even(fee_micros * days, period.days)
     return Line(
         f"{name} plan, {period} ({days} of {period.days} days, pro rata)",
@@ -166,18 +169,23 @@ async def _add_usage(
         "SELECT customer_id, category, market, price_micros, COUNT(*) AS quantity"
         " FROM conversations WHERE created_at >= $1 AND created_at < $2 "
         + scope
-        + " GROUP BY customer_id, category, market, price_micros"
-        " ORDER BY customer_id, category, market, price_micros",
+        + " GROUP BY customer_id, category, market, price_micros",
         params,
+    )
+    # Sorted here, not by ORDER BY: text collation differs between databases,
+    # and an invoice must read the same on both. "Other markets" goes last.
+    conversations.sort(
+        key=lambda r: (r["category"], r["market"] == ANY_MARKET, r["market"], r["price_micros"])
     )
     for row in conversations:
         draft = drafts.get(row["customer_id"])
         if draft is None:
             continue
         free = " (free)" if row["price_micros"] == 0 else ""
+        market = "other markets" if row["market"] == ANY_MARKET else row["market"]
         draft.lines.append(
             Line(
-                f"{_label(row['category'])} conversations, {row['market']}{free}",
+                f"{_label(row['category'])} conversations, {market}{free}",
                 row["quantity"],
                 row["price_micros"],
                 prepaid=True,
@@ -191,10 +199,10 @@ async def _add_usage(
         " JOIN customers c ON c.id = w.customer_id"
         " WHERE e.kind = 'INTEGRATION_CHARGE' AND e.created_at >= $1 AND e.created_at < $2 "
         + scope
-        + " GROUP BY w.customer_id, e.comment, e.amount_micros"
-        " ORDER BY w.customer_id, e.comment, e.amount_micros DESC",
+        + " GROUP BY w.customer_id, e.comment, e.amount_micros",
         params,
     )
+    charges.sort(key=lambda r: (r["comment"] or "", -r["unit_price"]))
     for row in charges:
         draft = drafts.get(row["customer_id"])
         if draft is None:

@@ -65,6 +65,28 @@ CHECKS: dict[str, str] = {
                          WHERE r.hold_id = h.id AND r.state = 'PENDING'), 0) AS computed
         FROM holds h WHERE h.status = 'ACTIVE'
     """,
+    "invoice subtotal != its due (not prepaid) lines": """
+        SELECT i.id AS id, i.subtotal_micros AS stored,
+               COALESCE((SELECT SUM(amount_micros) FROM invoice_lines l
+                         WHERE l.invoice_id = i.id AND NOT l.prepaid), 0) AS computed
+        FROM invoices i
+    """,
+    "partner invoice counter != its numbered invoices": """
+        SELECT c.partner_id AS id, c.last_sequence AS stored,
+               (SELECT COUNT(*) FROM invoices i WHERE i.partner_id = c.partner_id
+                AND i.sequence IS NOT NULL) AS computed
+        FROM invoice_counters c
+    """,
+    "invoice numbers with a gap (highest sequence != count)": """
+        SELECT partner_id AS id, MAX(sequence) AS stored, COUNT(sequence) AS computed
+        FROM invoices WHERE sequence IS NOT NULL GROUP BY partner_id
+    """,
+    "invoice paid from the wallet != minus its payment entry": """
+        SELECT i.id AS id, i.total_micros AS stored,
+               CASE WHEN e.kind = 'INVOICE_PAYMENT' AND i.status = 'PAID'
+                    THEN -e.amount_micros ELSE -1 END AS computed
+        FROM invoices i JOIN ledger_entries e ON e.id = i.payment_entry_id
+    """,
     "negative day balance": "SELECT id, day_balance AS stored, 0 AS computed FROM partners WHERE day_balance < 0",
     "negative holds": "SELECT id, held_micros AS stored, 0 AS computed FROM wallets WHERE held_micros < 0",
 }
