@@ -1,26 +1,27 @@
-"""The partner dashboard (Reflex). A placeholder page until the dashboard issue builds it.
+"""The Daybook partner dashboard (Reflex): a client of the GraphQL API only (``DAYBOOK_API_URL``).
 
-The dashboard will be a client of the GraphQL API only (``DAYBOOK_API_URL``);
-it never touches the database.
+It never touches the database. Pages live in ``pages/``, shared pieces in
+``components/``, state and API calls in ``state/``.
 """
-
-import os
 
 import reflex as rx
 
-API_URL = os.environ.get("DAYBOOK_API_URL", "http://127.0.0.1:8080")
-
-
-def index() -> rx.Component:
-    return rx.center(
-        rx.vstack(
-            rx.heading("Daybook"),
-            rx.text("The partner dashboard is not built yet."),
-            rx.link("Use the GraphQL API", href=f"{API_URL}/graphql"),
-        ),
-        height="100vh",
-    )
-
+from frontend.pages.billing import billing
+from frontend.pages.channels import channels
+from frontend.pages.invoices import invoices
+from frontend.pages.overview import overview
+from frontend.pages.signin import signin
+from frontend.pages.wallets import wallets
+from frontend.state.billing import BillingState
+from frontend.state.channels import ChannelsState
+from frontend.state.invoices import InvoicesState
+from frontend.state.live import LiveState
+from frontend.state.wallets import WalletsState
 
 app = rx.App()
-app.add_page(index)
+app.add_page(signin, route="/signin", title="Sign in · Daybook")
+app.add_page(overview, route="/", title="Overview · Daybook", on_load=LiveState.open_page("overview"))
+app.add_page(channels, route="/channels", title="Channels · Daybook", on_load=ChannelsState.load)
+app.add_page(wallets, route="/wallets", title="Wallets · Daybook", on_load=WalletsState.load)
+app.add_page(billing, route="/billing", title="Billing history · Daybook", on_load=BillingState.load)
+app.add_page(invoices, route="/invoices", title="Invoices · Daybook", on_load=InvoicesState.load)
