@@ -4,10 +4,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
+# The dashboard: its own venv (see frontend/requirements.txt), Bun from npm (Reflex's
+# Node path wants Node >= 22; this machine has 20), production build on one port.
+DASH_VENV   ?= .venv-dashboard
+DASH_PORT   ?= 3000
+BUN_DIR     := .tools/bun
+BUN_VERSION := 1.4.4
+BUN         := $(BUN_DIR)/node_modules/.bin/bun
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean browser
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(DASH_VENV)/.installed $(BUN)
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Daybook needs Python 3.11, found " + sys.version' 
@@ -16,6 +23,24 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
+$(DASH_VENV)/.installed: frontend/requirements.txt
+	$(PYTHON) -m venv $(DASH_VENV)
+	$(DASH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DASH_VENV)/bin/python -m pip install --quiet -r frontend/requirements.txt
+	@touch $@
+
+$(BUN):
+	@command -v npm >/dev/null || { echo "the dashboard needs npm (Node.js) to install Bun"; exit 1; }
+	npm install --prefix $(BUN_DIR) --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
+	@test -x $(BUN) && $(BUN) --version >/dev/null
+
+# The browser tests drive Debian's Chromium (never a browser download of Playwright's own).
+browser:
+	@command -v chromium >/dev/null || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null || { echo "chromium is missing and could not be installed"; exit 1; }
+
 run: install
 	$(BIN)/daybook migrate
 	@$(BIN)/daybook seed-demo > var/demo-key.txt
@@ -23,13 +48,17 @@ run: install
 	@echo "  Daybook API    http://$(HOST):$(PORT)/graphql   (GraphiQL in the browser)"
 	@echo "  Health         http://$(HOST):$(PORT)/healthz"
 	@echo "  Metrics        http://$(HOST):$(PORT)/metrics"
-	@echo "  Dashboard      not built yet (issue 7); use GraphiQL with the key below"
+	@echo "  Dashboard      http://$(HOST):$(DASH_PORT)/   (sign in with the key below; first start builds it)"
 	@echo "  Demo partner key (send as 'Authorization: Bearer <key>'):"
 	@echo "    $$(tail -n 1 var/demo-key.txt)"
 	@echo
-	$(BIN)/daybook serve --host $(HOST) --port $(PORT)
+	@# The API in the background, the dashboard in the foreground; Ctrl-C stops both.
+	@$(BIN)/daybook serve --host $(HOST) --port $(PORT) & api=$$!; \
+	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python -m frontend.launch --host $(HOST) --port $(DASH_PORT) --api-url http://$(HOST):$(PORT); \
+	kill $$api 2>/dev/null
 
-test: install
+test: install browser
 	$(BIN)/pytest
 
 lint: install
@@ -44,4 +73,4 @@ bench: install
 	$(BIN)/python bench/fanout.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) $(DASH_VENV) .tools .web var .pytest_cache

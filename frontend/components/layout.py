@@ -169,6 +169,8 @@ def page(title: str, *children: rx.Component, actions: rx.Component | None = Non
             direction=rx.breakpoints(initial="column", md="row"),
             width="100%",
             min_height="100vh",
+            # Mounted once the key is checked; a no-op when this tab is already live.
+            on_mount=LiveState.run_live,
         ),
         rx.center(rx.spinner(size="3"), height="100vh"),
     )

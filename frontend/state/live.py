@@ -224,7 +224,9 @@ class LiveState(AuthState):
         """Check the key and the role, load the shared data, go live.
 
         Returns whether the page may load its own data, and the event to return
-        (a redirect, or the live task).
+        (a redirect, or nothing). The live task is started by the page frame's
+        ``on_mount``, not from here: Reflex cancels what an ``on_load`` chain
+        started when the user navigates to another page.
         """
         redirect = await self.ensure_viewer(page)
         if redirect:
@@ -233,7 +235,7 @@ class LiveState(AuthState):
             return False, None  # the page asks the admin to choose a partner first
         if self.loaded_for != self._scope():
             await self._load()
-        return True, LiveState.run_live
+        return True, None
 
     @rx.event
     async def open_page(self, page: str) -> Any:
@@ -349,7 +351,7 @@ class LiveState(AuthState):
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # any socket failure: show it, wait, reconnect
-                    log.info("live connection lost: %s", error)
+                    log.warning("live connection lost: %r", error)
                 async with self:
                     self.live = False
                 reconnecting = True
