@@ -27,7 +27,7 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import connection, db_datetime, dialect_sql, transaction
+from backend.db import connection, db_datetime, dialect_sql, is_postgres, transaction
 from backend.domain import access
 from backend.domain.access import Principal
 from backend.domain.clock import clock
@@ -40,7 +40,6 @@ from backend.domain.rates import ANY_MARKET
 # to stay under PostgreSQL's 32,767 bind parameters and to commit often.
 CHUNK = 500
 LINE_CHUNK = 2000
-_LINE_COLUMNS = 7
 
 
 @dataclass
@@ -217,13 +216,58 @@ async def _add_usage(
         )
 
 
+_INVOICE_COLUMNS = {
+    "partner_id": "bigint",
+    "customer_id": "bigint",
+    "period": "text",
+    "period_start": "timestamptz",
+    "period_end": "timestamptz",
+    "status": "text",
+    "plan_id": "bigint",
+    "currency_code": "text",
+    "tax_rate_percent_micros": "bigint",
+    "subtotal_micros": "bigint",
+    "tax_micros": "bigint",
+    "total_micros": "bigint",
+    "created_at": "timestamptz",
+}
+_LINE_COLUMNS = {
+    "invoice_id": "bigint",
+    "position": "int",
+    "description": "text",
+    "quantity": "bigint",
+    "unit_price_micros": "bigint",
+    "amount_micros": "bigint",
+    "prepaid": "boolean",
+}
+
+
+async def _insert_rows(
+    conn: BaseDBAsyncClient, table: str, columns: dict[str, str], rows: list[list], tail: str = ""
+) -> list[dict]:
+    """Many rows in one statement. PostgreSQL: one array per column through ``unnest``
+    (one statement shape whatever the count, no parameter limit); SQLite: VALUES lists."""
+    names = ", ".join(columns)
+    if is_postgres(conn):
+        arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(columns.values(), start=1))
+        sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}"
+        return await conn.execute_query_dict(
+            sql, [list(column) for column in zip(*rows, strict=True)]
+        )
+    width = len(columns)
+    placeholders = ", ".join(
+        "(" + ", ".join(f"?{n * width + k}" for k in range(1, width + 1)) + ")"
+        for n in range(len(rows))
+    )
+    sql = f"INSERT INTO {table} ({names}) VALUES {placeholders} {tail}"
+    return await conn.execute_query_dict(sql, [value for row in rows for value in row])
+
+
 async def _insert_chunk(conn: BaseDBAsyncClient, drafts: list[Draft], period: Period) -> int:
     now = db_datetime(conn, clock.now())
     start, end = db_datetime(conn, period.start), db_datetime(conn, period.end)
-    values, params = [], []
-    for draft in drafts:
-        subtotal, tax = draft.subtotal_micros, draft.tax_micros
-        row = [
+    invoice_rows = [
+        [
             draft.partner_id,
             draft.customer_id,
             str(period),
@@ -233,52 +277,38 @@ async def _insert_chunk(conn: BaseDBAsyncClient, drafts: list[Draft], period: Pe
             draft.plan_id,
             draft.currency_code,
             draft.tax_rate_percent_micros,
-            subtotal,
-            tax,
-            subtotal + tax,
+            draft.subtotal_micros,
+            draft.tax_micros,
+            draft.subtotal_micros + draft.tax_micros,
             now,
         ]
-        base = len(params)
-        values.append("(" + ", ".join(f"${base + n}" for n in range(1, len(row) + 1)) + ")")
-        params += row
-    inserted = await _rows(
+        for draft in drafts
+    ]
+    inserted = await _insert_rows(
         conn,
-        "INSERT INTO invoices (partner_id, customer_id, period, period_start, period_end,"
-        " status, plan_id, currency_code, tax_rate_percent_micros, subtotal_micros,"
-        " tax_micros, total_micros, created_at) VALUES "
-        + ", ".join(values)
-        + " ON CONFLICT (customer_id, period) DO NOTHING RETURNING id, customer_id",
-        params,
+        "invoices",
+        _INVOICE_COLUMNS,
+        invoice_rows,
+        "ON CONFLICT (customer_id, period) DO NOTHING RETURNING id, customer_id",
     )
     by_customer = {draft.customer_id: draft for draft in drafts}
-    lines: list[list] = []
-    for row in inserted:
-        for position, line in enumerate(by_customer[row["customer_id"]].lines, start=1):
-            lines.append(
-                [
-                    row["id"],
-                    position,
-                    line.description,
-                    line.quantity,
-                    line.unit_price_micros,
-                    line.amount_micros,
-                    line.prepaid,
-                ]
-            )
-    for offset in range(0, len(lines), LINE_CHUNK):
-        chunk = lines[offset : offset + LINE_CHUNK]
-        placeholders = ", ".join(
-            "(" + ", ".join(f"${n * _LINE_COLUMNS + k}" for k in range(1, _LINE_COLUMNS + 1)) + ")"
-            for n in range(len(chunk))
-        )
-        await conn.execute_query(
-            dialect_sql(
-                conn,
-                "INSERT INTO invoice_lines (invoice_id, position, description, quantity,"
-                " unit_price_micros, amount_micros, prepaid) VALUES " + placeholders,
-            ),
-            [value for line in chunk for value in line],
-        )
+    lines = [
+        [
+            row["id"],
+            position,
+            line.description,
+            line.quantity,
+            line.unit_price_micros,
+            line.amount_micros,
+            line.prepaid,
+        ]
+        for row in inserted
+        for position, line in enumerate(by_customer[row["customer_id"]].lines, start=1)
+    ]
+    # SQLite takes at most 32,766 parameters a statement; unnest has no such limit.
+    step = (len(lines) or 1) if is_postgres(conn) else LINE_CHUNK
+    for offset in range(0, len(lines), step):
+        await _insert_rows(conn, "invoice_lines", _LINE_COLUMNS, lines[offset : offset + step])
     return len(inserted)
 
 
