@@ -18,7 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CHECKER = ROOT.parent / "shared" / "tools" / "contract_check.py"
 
 
-
 def test_served_schema_conforms_to_the_contract(tmp_path):
     if not CHECKER.exists():
         pytest.fail(f"contract checker not found at {CHECKER}")
