@@ -38,14 +38,22 @@ async def test_seed_demo_then_verify(db, http):
     partner_key = result.stdout.strip().splitlines()[-1]
     response = await http.post(
         "/graphql",
-        json={"query": "{ viewer { partner { name dayBalance customers { totalCount } } } }"},
+        json={
+            "query": "{ viewer { partner { name dayBalance customers(first: 50) { totalCount"
+            " edges { node { invoices { edges { node { status } } } } } } } } }"
+        },
         headers={"Authorization": f"Bearer {partner_key}"},
     )
-    assert response.json()["data"]["viewer"]["partner"] == {
-        "name": "Demo Reseller",
-        "dayBalance": 500 - 3 * 30,
-        "customers": {"totalCount": 3},
-    }
+    partner = response.json()["data"]["viewer"]["partner"]
+    assert (partner["name"], partner["dayBalance"]) == ("Demo Reseller", 2000 - 9 * 60)
+    assert partner["customers"]["totalCount"] == 6
+    # Last month is invoiced: one paid from the wallet, one open, the rest drafts.
+    statuses = sorted(
+        invoice["node"]["status"]
+        for customer in partner["customers"]["edges"]
+        for invoice in customer["node"]["invoices"]["edges"]
+    )
+    assert statuses == ["DRAFT", "DRAFT", "DRAFT", "DRAFT", "OPEN", "PAID"]
     # Seeding again adds nothing but a fresh key.
     again = await run("seed-demo", url=db.url)
     assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] != partner_key
