@@ -22,7 +22,7 @@ from backend.api.types import Alert, Channel, DayEntry, LedgerEntry, Partner, Wa
 from backend.domain import access, channels, models
 from backend.domain.access import Principal
 from backend.domain.errors import DomainError, Forbidden
-from backend.events.bus import Event, Overflow, bus
+from backend.events.bus import Dropped, Event, bus
 
 
 @strawberry.type
@@ -51,8 +51,9 @@ async def _close(info: Info, code: int, reason: str) -> None:
 async def _events(info: Info, topics: list[str]) -> AsyncGenerator[Event, None]:
     """The bus events on ``topics``, counted against the key's limit.
 
-    Too many subscriptions from one key, or a listener that fell too far
-    behind, closes the connection with a reason the client can read.
+    Too many subscriptions from one key, a listener that fell too far behind,
+    or a bus that may have lost events (Redis reconnecting) closes the
+    connection with a code and a reason the client can read.
     """
     key_id = principal_of(info).key_id
     if _active_per_key[key_id] >= MAX_SUBSCRIPTIONS_PER_KEY:
@@ -62,8 +63,8 @@ async def _events(info: Info, topics: list[str]) -> AsyncGenerator[Event, None]:
     try:
         async for event in bus.subscribe(topics):
             yield event
-    except Overflow:
-        await _close(info, 4008, "subscriber fell too far behind; reconnect and resync")
+    except Dropped as dropped:  # fell behind, or the bus lost events: the client must resync
+        await _close(info, dropped.code, dropped.reason)
     finally:
         _active_per_key[key_id] -= 1
 

@@ -27,8 +27,28 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-class Overflow(Exception):
+class Dropped(Exception):
+    """The subscriber can no longer trust its stream: it must resubscribe and re-read.
+
+    ``code`` and ``reason`` are what the websocket is closed with.
+    """
+
+    code = 4008
+    reason = "events were lost; reconnect and resync"
+
+
+class Overflow(Dropped):
     """The subscriber fell more than QUEUE_LIMIT events behind and was dropped."""
+
+    code = 4008
+    reason = "subscriber fell too far behind; reconnect and resync"
+
+
+class EventsMissed(Dropped):
+    """Events from other workers may have gone by while Redis was unreachable."""
+
+    code = 4009
+    reason = "events may have been missed while the event bus reconnected; reconnect and resync"
 
 
 class Subscription:
@@ -36,25 +56,32 @@ class Subscription:
         self.bus = bus
         self.topics = tuple(topics)
         self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=QUEUE_LIMIT)
-        self.overflowed = False
+        self.dropped: type[Dropped] | None = None
 
     def offer(self, event: Event) -> None:
-        if self.overflowed:
+        if self.dropped is not None:
             return
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
-            self.overflowed = True
             log.warning("subscriber on %s fell behind; dropping it", self.topics)
+            self.drop(Overflow)
+
+    def drop(self, why: type[Dropped]) -> None:
+        """End the stream: the reader raises ``why`` once it reaches the end of its queue."""
+        if self.dropped is not None:
+            return
+        self.dropped = why
+        if self.queue.full():
             self.queue.get_nowait()
-            self.queue.put_nowait(None)  # wakes the reader, which raises Overflow
+        self.queue.put_nowait(None)  # wakes the reader
 
     async def __aiter__(self) -> AsyncIterator[Event]:
         try:
             while True:
                 event = await self.queue.get()
                 if event is None:
-                    raise Overflow("subscriber fell too far behind")
+                    raise (self.dropped or Dropped)()
                 yield event
         finally:
             self.bus.unsubscribe(self)
@@ -77,6 +104,13 @@ class InProcessBus:
                 listeners.discard(subscription)
                 if not listeners:
                     del self._subscriptions[topic]
+
+    def drop_all(self, why: type[Dropped]) -> int:
+        """Drop every local subscriber (their streams may have gaps); how many."""
+        everyone = {sub for listeners in self._subscriptions.values() for sub in listeners}
+        for subscription in everyone:
+            subscription.drop(why)
+        return len(everyone)
 
     async def publish(self, events: Iterable[Event]) -> None:
         for event in events:

@@ -5,7 +5,8 @@ not depend on Redis), and publishes them on one Redis channel tagged with its
 origin; every worker's listener takes the others' events and offers them to
 its local subscribers. A lost Redis connection is retried with backoff while
 the server keeps serving; events published while Redis is away reach only the
-worker that made them (logged).
+worker that made them, so once the listener is back every local subscriber is
+closed with 4009 ("reconnect and resync") rather than left with a silent gap.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable
 
 import redis.asyncio as redis
 
-from backend.events.bus import Event, InProcessBus
+from backend.events.bus import Event, EventsMissed, InProcessBus
 
 log = logging.getLogger("daybook.events.redis")
 
@@ -34,7 +35,8 @@ class RedisBus(InProcessBus):
         self.connected = asyncio.Event()
 
     async def start(self) -> None:
-        self._client = redis.from_url(self.url)
+        # Named, so `CLIENT LIST` on Redis tells which worker a connection is.
+        self._client = redis.from_url(self.url, client_name=f"daybook-{self.origin}")
         self._listener = asyncio.create_task(self._listen())
 
     async def stop(self) -> None:
@@ -58,12 +60,19 @@ class RedisBus(InProcessBus):
 
     async def _listen(self) -> None:
         delay = 0.1
+        lost = False
         while True:
             try:
                 pubsub = self._client.pubsub()
                 await pubsub.subscribe(self.channel)
                 self.connected.set()
                 delay = 0.1
+                if lost:
+                    # Other workers' events published while we were away are gone:
+                    # every local subscriber is told to resubscribe and re-read.
+                    dropped = self.drop_all(EventsMissed)
+                    log.warning("Redis listener back; %d subscribers told to resync", dropped)
+                    lost = False
                 async for message in pubsub.listen():
                     if message.get("type") != "message":
                         continue
@@ -78,6 +87,7 @@ class RedisBus(InProcessBus):
                 raise
             except Exception as error:  # Redis gone, or anything else: keep listening
                 self.connected.clear()
+                lost = True
                 log.warning("Redis listener lost (%s); retrying in %.1fs", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
