@@ -37,6 +37,12 @@ PG_HOST = os.environ.get("DAYBOOK_TEST_PG_HOST", "127.0.0.1")
 PG_ADMIN_URL = os.environ.get("DAYBOOK_TEST_PG_URL", f"postgres://postgres@{PG_HOST}:5432/test")
 
 ALL_TABLES = (
+    "recharge_attempts",
+    "invoice_lines",
+    "invoices",
+    "invoice_counters",
+    "invoice_runs",
+    "plan_assignments",
     "alert_deliveries",
     "alert_webhooks",
     "auto_recharge_rules",

@@ -622,6 +622,44 @@ class AutoRechargeRule(Model):
         )
 
 
+class RechargeAttemptStatus(StrEnum):
+    PENDING = "PENDING"  # claimed: the gateway is being (or may have been) asked
+    SUCCEEDED = "SUCCEEDED"  # charged and posted as one AUTO_RECHARGE entry
+    FAILED = "FAILED"  # declined: nothing taken, nothing posted
+
+
+class RechargeAttempt(Model):
+    """One ask of the payment gateway, written before the gateway is called.
+
+    If the worker dies, or the connection drops, between the gateway taking
+    the money and the entry being posted, the row stays PENDING and the jobs
+    loop asks again with the same idempotency key: the gateway answers with the
+    first charge instead of charging twice, and the entry is posted then.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    wallet: fields.ForeignKeyRelation[Wallet] = fields.ForeignKeyField(
+        "models.Wallet", related_name="recharge_attempts", on_delete=fields.RESTRICT
+    )
+    amount_micros = fields.BigIntField()
+    currency_code = fields.CharField(max_length=3)
+    # Sent to the gateway with every try of this attempt.
+    idempotency_key = fields.CharField(max_length=64, unique=True)
+    status = fields.CharEnumField(RechargeAttemptStatus, max_length=16)
+    tries = fields.IntField(default=0)
+    gateway_reference = fields.CharField(max_length=200, null=True)
+    error = fields.CharField(max_length=500, null=True)
+    ledger_entry: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="recharge_attempts", null=True, on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "recharge_attempts"
+        indexes = (("wallet_id", "status"), ("status", "updated_at"))
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "PENDING"
     DELIVERED = "DELIVERED"

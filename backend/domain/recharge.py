@@ -6,15 +6,20 @@
 - After commit: the gateway is called only once the debit has committed
   (``outbox.after_commit``), and a success posts an AUTO_RECHARGE entry in its
   own transaction.
-- At most ``daily_cap`` per UTC day, counted from the day's AUTO_RECHARGE entries.
+- At most ``daily_cap`` per UTC day, counted from the day's AUTO_RECHARGE
+  entries; one attempt in flight per wallet (a partial unique index).
+- Durable: each attempt is a row written before the gateway is called, so a
+  charge whose entry was never posted is found and finished by the jobs loop.
 - A failure raises AUTO_RECHARGE_FAILED; three in a row disable the rule.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Protocol
 
 from tortoise.functions import Sum
@@ -30,6 +35,8 @@ from backend.domain.models import (
     AutoRechargeRule,
     LedgerEntry,
     LedgerEntryKind,
+    RechargeAttempt,
+    RechargeAttemptStatus,
     Role,
     Wallet,
 )
@@ -37,6 +44,10 @@ from backend.domain.money import MAX_MOVEMENT_MICROS, format_micros, parse_amoun
 from backend.events import outbox
 
 MAX_FAILURES = 3
+# A PENDING attempt untouched this long lost its worker or its answer: ask again.
+STALE_AFTER = timedelta(minutes=2)
+
+log = logging.getLogger("daybook.recharge")
 
 
 @dataclass(frozen=True)
@@ -47,22 +58,34 @@ class GatewayResult:
 
 
 class PaymentGateway(Protocol):
+    """Charges the customer's payment method.
+
+    ``idempotency_key`` is the same for every try of one attempt: a real
+    gateway (Stripe, Adyen and the like take such a key) must answer a repeated
+    key with the first result and never charge twice.
+    """
+
     async def charge(
-        self, *, wallet_id: int, amount_micros: int, currency: str
+        self, *, wallet_id: int, amount_micros: int, currency: str, idempotency_key: str
     ) -> GatewayResult: ...
 
 
 class SandboxGateway:
-    """Succeeds at once, as a test card would."""
+    """Succeeds at once, as a test card would; one reference per idempotency key."""
 
-    async def charge(self, *, wallet_id: int, amount_micros: int, currency: str) -> GatewayResult:
-        return GatewayResult(ok=True, reference=f"sandbox_{secrets.token_hex(6)}")
+    async def charge(
+        self, *, wallet_id: int, amount_micros: int, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]
+        return GatewayResult(ok=True, reference=f"sandbox_{digest}")
 
 
 class DecliningGateway:
     """Declines every charge (for tests and for drills)."""
 
-    async def charge(self, *, wallet_id: int, amount_micros: int, currency: str) -> GatewayResult:
+    async def charge(
+        self, *, wallet_id: int, amount_micros: int, currency: str, idempotency_key: str
+    ) -> GatewayResult:
         return GatewayResult(ok=False, error="card declined")
 
 
@@ -137,12 +160,18 @@ async def recharged_today(wallet_id: int, now: datetime) -> int:
 async def attempt(wallet_id: int) -> str:
     """Ask the gateway once and record what happened; the outcome, for logs and tests.
 
-    The rule row stays locked from the checks to the posting, so two attempts
-    for one wallet (two crossings close together) run one after the other and
-    the second sees the first's recharge: no double charge, no cap overrun.
-    The gateway call is made under that lock; it blocks only other recharges
-    of the same wallet, never its debits.
+    Three steps, so that money taken is never money lost:
+    1. claim: with the rule row locked, check the balance, the attempt in
+       flight and the daily cap, and write a PENDING ``RechargeAttempt`` with
+       a fresh idempotency key; commit;
+    2. ask the gateway, outside any transaction or lock, with that key;
+    3. record: post the AUTO_RECHARGE entry (or count the failure) and close
+       the attempt, in one transaction, exactly once.
+    If step 3 never happens (the worker died, the connection dropped after the
+    gateway charged), the jobs loop retries the PENDING attempt with the same
+    key (``retry_stale``): the gateway answers with its first charge.
     """
+    now = clock.now()
     async with transaction() as conn:
         rule = (
             await AutoRechargeRule.filter(wallet_id=wallet_id, enabled=True)
@@ -155,28 +184,88 @@ async def attempt(wallet_id: int) -> str:
         wallet = await Wallet.get(id=wallet_id).using_db(conn)
         if wallet.balance_micros >= rule.threshold_micros:
             return "not needed"
-        now = clock.now()
+        if (
+            await RechargeAttempt.filter(wallet_id=wallet_id, status=RechargeAttemptStatus.PENDING)
+            .using_db(conn)
+            .exists()
+        ):
+            return "in flight"  # its recharge will lift the balance
         if await recharged_today(wallet_id, now) + rule.amount_micros > rule.daily_cap_micros:
             return "daily cap reached"
-        result = await gateway.current.charge(
-            wallet_id=wallet_id, amount_micros=rule.amount_micros, currency=wallet.currency_code
+        claimed = await RechargeAttempt.create(
+            wallet_id=wallet_id,
+            amount_micros=rule.amount_micros,
+            currency_code=wallet.currency_code,
+            idempotency_key=f"daybook-recharge-{secrets.token_hex(16)}",
+            status=RechargeAttemptStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+            using_db=conn,
+        )
+    return await _ask_and_record(claimed)
+
+
+async def _ask_and_record(claimed: RechargeAttempt) -> str:
+    await RechargeAttempt.filter(id=claimed.id).update(
+        tries=claimed.tries + 1, updated_at=clock.now()
+    )
+    result = await gateway.current.charge(
+        wallet_id=claimed.wallet_id,
+        amount_micros=claimed.amount_micros,
+        currency=claimed.currency_code,
+        idempotency_key=claimed.idempotency_key,
+    )
+    return await _record(claimed, result)
+
+
+async def _record(claimed: RechargeAttempt, result: GatewayResult) -> str:
+    """Close a PENDING attempt with the gateway's answer, once (a racing retry finds it closed)."""
+    now = clock.now()
+    wallet_id = claimed.wallet_id
+    async with transaction() as conn:
+        status = RechargeAttemptStatus.SUCCEEDED if result.ok else RechargeAttemptStatus.FAILED
+        closed = await (
+            RechargeAttempt.filter(id=claimed.id, status=RechargeAttemptStatus.PENDING)
+            .using_db(conn)
+            .update(
+                status=status,
+                gateway_reference=result.reference,
+                error=None if result.ok else (result.error or "declined")[:500],
+                updated_at=now,
+            )
+        )
+        if not closed:
+            return "already recorded"
+        rule = (
+            await AutoRechargeRule.filter(wallet_id=wallet_id)
+            .select_for_update()
+            .using_db(conn)
+            .first()
         )
         if result.ok:
-            await ledger.post(
+            movement = await ledger.post(
                 conn,
                 wallet_id=wallet_id,
-                amount_micros=rule.amount_micros,
+                amount_micros=claimed.amount_micros,
                 kind=LedgerEntryKind.AUTO_RECHARGE,
                 policy=FundsPolicy.REQUIRE_AVAILABLE,
                 comment="Automatic recharge",
                 reference=result.reference,
             )
             await (
-                AutoRechargeRule.filter(id=rule.id)
+                RechargeAttempt.filter(id=claimed.id)
                 .using_db(conn)
-                .update(consecutive_failures=0, last_attempt_at=now, last_error=None)
+                .update(ledger_entry_id=movement.entry.id)
             )
+            if rule is not None:
+                await (
+                    AutoRechargeRule.filter(id=rule.id)
+                    .using_db(conn)
+                    .update(consecutive_failures=0, last_attempt_at=now, last_error=None)
+                )
             return "recharged"
+        if rule is None:
+            return "failed"
         failures = rule.consecutive_failures + 1
         disabled = failures >= MAX_FAILURES
         await (
@@ -191,12 +280,13 @@ async def attempt(wallet_id: int) -> str:
         )
         if disabled:
             await Wallet.filter(id=wallet_id).using_db(conn).update(recharge_threshold_micros=None)
+        wallet = await Wallet.get(id=wallet_id).using_db(conn)
         customer = await wallet.customer
         await alerts.raise_alert(
             conn,
             kind=AlertKind.AUTO_RECHARGE_FAILED,
             message=(
-                f"Automatic recharge of {format_micros(rule.amount_micros)} failed: "
+                f"Automatic recharge of {format_micros(claimed.amount_micros)} failed: "
                 f"{result.error or 'declined'}"
                 + (" The rule is now disabled after 3 failures in a row." if disabled else "")
             ),
@@ -206,3 +296,19 @@ async def attempt(wallet_id: int) -> str:
             wallet_id=wallet_id,
         )
         return "disabled" if disabled else "failed"
+
+
+async def retry_stale() -> dict[str, int]:
+    """The jobs loop: PENDING attempts left behind for STALE_AFTER are asked again, same key."""
+    stale = await RechargeAttempt.filter(
+        status=RechargeAttemptStatus.PENDING, updated_at__lte=clock.now() - STALE_AFTER
+    ).order_by("id")
+    outcomes: dict[str, int] = {}
+    for claimed in stale:
+        try:
+            outcome = await _ask_and_record(claimed)
+        except Exception as error:  # the gateway is still unreachable: the next pass retries
+            log.warning("recharge attempt %s still unresolved: %s", claimed.id, error)
+            outcome = "unreachable"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes

@@ -87,6 +87,13 @@ CHECKS: dict[str, str] = {
                     THEN -e.amount_micros ELSE -1 END AS computed
         FROM invoices i JOIN ledger_entries e ON e.id = i.payment_entry_id
     """,
+    "succeeded recharge attempt != its AUTO_RECHARGE entry": """
+        SELECT a.id AS id, a.amount_micros AS stored,
+               CASE WHEN e.kind = 'AUTO_RECHARGE' AND e.wallet_id = a.wallet_id
+                    THEN e.amount_micros ELSE -1 END AS computed
+        FROM recharge_attempts a LEFT JOIN ledger_entries e ON e.id = a.ledger_entry_id
+        WHERE a.status = 'SUCCEEDED'
+    """,
     "negative day balance": "SELECT id, day_balance AS stored, 0 AS computed FROM partners WHERE day_balance < 0",
     "negative holds": "SELECT id, held_micros AS stored, 0 AS computed FROM wallets WHERE held_micros < 0",
 }

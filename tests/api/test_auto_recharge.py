@@ -133,6 +133,71 @@ async def test_two_attempts_at_once_recharge_once(admin):
     outcomes = await asyncio.gather(
         recharge.attempt(int(t.wallet_id)), recharge.attempt(int(t.wallet_id))
     )
-    assert sorted(outcomes) == ["not needed", "recharged"]
+    # The second waits for the first's claim, then finds it in flight (or, if
+    # the first already posted, finds the balance restored): never a second charge.
+    assert sorted(outcomes) in (["in flight", "recharged"], ["not needed", "recharged"])
     assert await recharges(t.wallet_id) == 1
     assert (await wallet_state(t.partner, t.wallet_id))["balance"]["amount"] == "20.00"
+
+
+class CutAfterCharging:
+    """A gateway that takes the money and then loses the connection, the first time.
+
+    It remembers charges by idempotency key, as a real gateway does, and
+    answers a repeated key with the first charge instead of charging again.
+    """
+
+    def __init__(self) -> None:
+        self.charges: dict[str, str] = {}
+        self.calls = 0
+
+    async def charge(self, *, wallet_id, amount_micros, currency, idempotency_key):
+        self.calls += 1
+        first_time = idempotency_key not in self.charges
+        self.charges.setdefault(idempotency_key, f"gw_{len(self.charges) + 1}")
+        if first_time:
+            raise ConnectionResetError("connection lost after the charge went through")
+        return recharge.GatewayResult(ok=True, reference=self.charges[idempotency_key])
+
+
+async def test_a_charge_whose_answer_was_lost_is_posted_once_by_the_jobs_loop(
+    admin, frozen_clock, assert_ledger_invariants
+):
+    from datetime import timedelta
+
+    from backend.domain.models import RechargeAttempt
+    from backend.jobs import runner
+
+    gateway = CutAfterCharging()
+    recharge.gateway.use(gateway)
+    try:
+        t = await make_tenant(admin, funds="20")
+        await t.customer.mutate(
+            CONFIGURE, {"w": t.wallet_id, "on": True, "t": "10", "a": "15", "cap": "100"}
+        )
+        await t.partner.mutate(CHARGE, {"walletId": t.wallet_id, "amount": "15", "comment": "x"})
+        await drain_after_commit()  # the attempt ran after commit and lost its answer
+        (pending,) = await RechargeAttempt.all()
+        assert (pending.status, pending.tries) == ("PENDING", 1)
+        assert await recharges(t.wallet_id) == 0 and len(gateway.charges) == 1
+
+        # Another crossing meanwhile must not charge again: one attempt in flight.
+        assert await recharge.attempt(int(t.wallet_id)) == "in flight"
+        assert (await runner.run_once())["recharge-retry"] == {}  # not stale yet
+
+        frozen_clock.advance(timedelta(minutes=3))
+        assert (await runner.run_once())["recharge-retry"] == {"recharged": 1}
+        done = await RechargeAttempt.get(id=pending.id)
+        assert (done.status, done.gateway_reference, done.tries) == ("SUCCEEDED", "gw_1", 2)
+        assert len(gateway.charges) == 1  # the customer was charged once
+        entry = await LedgerEntry.get(kind="AUTO_RECHARGE")
+        assert (entry.amount_micros, entry.reference, entry.id) == (
+            15_000_000,
+            "gw_1",
+            done.ledger_entry_id,
+        )
+        assert (await wallet_state(t.partner, t.wallet_id))["balance"]["amount"] == "20.00"
+        assert (await runner.run_once())["recharge-retry"] == {}
+    finally:
+        recharge.gateway.use(recharge.SandboxGateway())
+    await assert_ledger_invariants()
