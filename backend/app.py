@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,13 +31,9 @@ from backend.domain.errors import Unauthenticated
 from backend.events.bus import bus
 from backend.events.redis_bus import RedisBus
 from backend.jobs import runner
+from backend.metrics import LATENCY, REQUESTS
 from backend.settings import Settings, get_settings
 from backend.webhooks import whatsapp
-
-REQUESTS = Counter(
-    "daybook_http_requests_total", "HTTP requests served", ["route", "method", "status"]
-)
-LATENCY = Histogram("daybook_http_request_seconds", "HTTP request latency", ["route"])
 
 PRINCIPAL_KEY = "daybook.principal"
 # Paths with ids are counted as "other" so metrics never get one label per id.

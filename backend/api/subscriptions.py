@@ -23,6 +23,7 @@ from backend.domain import access, channels, models
 from backend.domain.access import Principal
 from backend.domain.errors import DomainError, Forbidden
 from backend.events.bus import Dropped, Event, bus
+from backend.metrics import SUBSCRIBERS_DROPPED, SUBSCRIPTIONS
 
 
 @strawberry.type
@@ -60,13 +61,16 @@ async def _events(info: Info, topics: list[str]) -> AsyncGenerator[Event, None]:
         await _close(info, 4429, f"at most {MAX_SUBSCRIPTIONS_PER_KEY} subscriptions per API key")
         return
     _active_per_key[key_id] += 1
+    SUBSCRIPTIONS.inc()
     try:
         async for event in bus.subscribe(topics):
             yield event
     except Dropped as dropped:  # fell behind, or the bus lost events: the client must resync
+        SUBSCRIBERS_DROPPED.labels(str(dropped.code)).inc()
         await _close(info, dropped.code, dropped.reason)
     finally:
         _active_per_key[key_id] -= 1
+        SUBSCRIPTIONS.dec()
 
 
 class _DeliveryCache:

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from backend.metrics import EVENTS_PUBLISHED
+
 log = logging.getLogger("daybook.events")
 
 QUEUE_LIMIT = 1000
@@ -114,6 +116,7 @@ class InProcessBus:
 
     async def publish(self, events: Iterable[Event]) -> None:
         for event in events:
+            EVENTS_PUBLISHED.labels(event.kind).inc()
             delivered: set[Subscription] = set()
             for topic in (*event.topics, f"{event.kind}:*"):
                 for subscription in self._subscriptions.get(topic, ()):

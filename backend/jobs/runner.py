@@ -23,6 +23,7 @@ from backend.domain.clock import clock
 from backend.domain.holds import expire_holds
 from backend.domain.models import JobLease
 from backend.jobs.expiry import run_expiry
+from backend.metrics import JOB_RUNS
 from backend.webhooks.processing import retry_due
 
 log = logging.getLogger("daybook.jobs")
@@ -74,6 +75,11 @@ async def run_once(holder: str = HOLDER) -> dict[str, Any]:
             continue
         try:
             reports[name] = await job()
+            JOB_RUNS.labels(name, "ok").inc()
+        except Exception as error:  # one failing job must not stop the others this pass
+            JOB_RUNS.labels(name, "failed").inc()
+            log.exception("job %s failed", name)
+            reports[name] = f"failed: {type(error).__name__}: {error}"
         finally:
             await release_lease(name, holder)
     return reports

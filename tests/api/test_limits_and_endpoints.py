@@ -66,3 +66,15 @@ async def test_metrics_count_requests(http, admin):
     assert (
         'daybook_http_requests_total{method="POST",route="/graphql",status="200"}' in response.text
     )
+
+
+async def test_metrics_count_events_subscriptions_and_jobs(http, admin):
+    from backend.jobs import runner
+    from tests.factories import make_tenant
+
+    await make_tenant(admin, funds="5")  # a top-up publishes a balance event after commit
+    await runner.run_once()
+    text = (await http.get("/metrics")).text
+    assert 'daybook_events_published_total{kind="balance"}' in text
+    assert "daybook_subscriptions_active" in text
+    assert 'daybook_job_runs_total{job="invoice-overdue",outcome="ok"}' in text
