@@ -139,7 +139,7 @@ class WalletsState(LiveState):
         elif self.selected_customer not in ids:
             self.selected_customer = ids[0]
         self._fill_forms()
-        return [event, WalletsState.reload_ledger, WalletsState.load_spend]
+        return [WalletsState.reload_ledger, WalletsState.load_spend]
 
     @rx.event
     def choose(self, customer_id: str) -> Any:
