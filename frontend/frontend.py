@@ -20,8 +20,12 @@ from frontend.state.wallets import WalletsState
 
 app = rx.App()
 app.add_page(signin, route="/signin", title="Sign in · Daybook")
-app.add_page(overview, route="/", title="Overview · Daybook", on_load=LiveState.open_page("overview"))
+app.add_page(
+    overview, route="/", title="Overview · Daybook", on_load=LiveState.open_page("overview")
+)
 app.add_page(channels, route="/channels", title="Channels · Daybook", on_load=ChannelsState.load)
 app.add_page(wallets, route="/wallets", title="Wallets · Daybook", on_load=WalletsState.load)
-app.add_page(billing, route="/billing", title="Billing history · Daybook", on_load=BillingState.load)
+app.add_page(
+    billing, route="/billing", title="Billing history · Daybook", on_load=BillingState.load
+)
 app.add_page(invoices, route="/invoices", title="Invoices · Daybook", on_load=InvoicesState.load)

@@ -154,7 +154,11 @@ def page(title: str, *children: rx.Component, actions: rx.Component | None = Non
             rx.callout(LiveState.load_error, icon="triangle_alert", color_scheme="red"),
             rx.fragment(),
         ),
-        rx.cond(AuthState.needs_partner_choice, choose_partner_prompt(), rx.vstack(*children, width="100%", spacing="4")),
+        rx.cond(
+            AuthState.needs_partner_choice,
+            choose_partner_prompt(),
+            rx.vstack(*children, width="100%", spacing="4"),
+        ),
         spacing="4",
         padding=rx.breakpoints(initial="0.75em", md="1.5em"),
         width="100%",

@@ -129,7 +129,9 @@ def filters() -> rx.Component:
                 rx.select.trigger(placeholder="Any customer", id="customer-filter"),
                 rx.select.content(
                     rx.select.item("Any customer", value="ALL"),
-                    rx.foreach(S.customer_options, lambda o: rx.select.item(o.label, value=o.value)),
+                    rx.foreach(
+                        S.customer_options, lambda o: rx.select.item(o.label, value=o.value)
+                    ),
                 ),
                 value=S.customer_filter,
                 on_change=S.set_customer_filter,
@@ -147,7 +149,12 @@ def selection_bar() -> rx.Component:
         rx.callout(
             rx.hstack(
                 rx.text(f"{S.selected_count} selected"),
-                rx.button("Extend selected", size="1", on_click=S.open_extend_selected, id="extend-selected"),
+                rx.button(
+                    "Extend selected",
+                    size="1",
+                    on_click=S.open_extend_selected,
+                    id="extend-selected",
+                ),
                 rx.button("Clear", size="1", variant="soft", on_click=S.clear_selection),
                 align="center",
                 wrap="wrap",
@@ -162,12 +169,29 @@ def pager() -> rx.Component:
     return rx.flex(
         rx.text(S.page_label, size="2", id="page-label"),
         rx.spacer(),
-        option_select([("25", "25 a page"), ("50", "50 a page"), ("100", "100 a page")],
-                      S.page_size.to_string(), S.set_page_size),
-        rx.button(rx.icon("chevron_left", size=14), "Previous", size="1", variant="soft",
-                  on_click=S.prev_page, disabled=S.page == 0, id="prev-page"),
-        rx.button("Next", rx.icon("chevron_right", size=14), size="1", variant="soft",
-                  on_click=S.next_page, disabled=(S.page + 1) >= S.page_count, id="next-page"),
+        option_select(
+            [("25", "25 a page"), ("50", "50 a page"), ("100", "100 a page")],
+            S.page_size.to_string(),
+            S.set_page_size,
+        ),
+        rx.button(
+            rx.icon("chevron_left", size=14),
+            "Previous",
+            size="1",
+            variant="soft",
+            on_click=S.prev_page,
+            disabled=S.page == 0,
+            id="prev-page",
+        ),
+        rx.button(
+            "Next",
+            rx.icon("chevron_right", size=14),
+            size="1",
+            variant="soft",
+            on_click=S.next_page,
+            disabled=(S.page + 1) >= S.page_count,
+            id="next-page",
+        ),
         gap="2",
         align="center",
         width="100%",
@@ -229,7 +253,7 @@ def extend_dialog() -> rx.Component:
                 rx.cond(
                     S.extend_preset == "custom",
                     rx.input(
-                        placeholder="Number of days (1–3650)",
+                        placeholder="Number of days (1 to 3650)",
                         value=S.extend_custom,
                         on_change=S.set_extend_custom,
                         type="number",
@@ -341,7 +365,9 @@ def create_dialog() -> rx.Component:
                     "phoneNumberId",
                 ),
                 rx.hstack(
-                    rx.switch(checked=S.create_trial, on_change=S.set_create_trial, id="create-trial"),
+                    rx.switch(
+                        checked=S.create_trial, on_change=S.set_create_trial, id="create-trial"
+                    ),
                     rx.text("Start with a 5-day trial", size="2"),
                 ),
                 rx.cond(
@@ -349,7 +375,9 @@ def create_dialog() -> rx.Component:
                     rx.vstack(
                         rx.cond(
                             S.trial_eligible,
-                            rx.text("This partner's trials are free.", size="2", color_scheme="green"),
+                            rx.text(
+                                "This partner's trials are free.", size="2", color_scheme="green"
+                            ),
                             rx.text(
                                 "This partner has no free trials: the 5 days can be paid from the day balance.",
                                 size="2",
@@ -357,7 +385,9 @@ def create_dialog() -> rx.Component:
                             ),
                         ),
                         rx.hstack(
-                            rx.checkbox(checked=S.create_fund, on_change=S.set_create_fund, id="create-fund"),
+                            rx.checkbox(
+                                checked=S.create_fund, on_change=S.set_create_fund, id="create-fund"
+                            ),
                             rx.text("Pay the trial days from the day balance", size="2"),
                         ),
                     ),
@@ -367,7 +397,12 @@ def create_dialog() -> rx.Component:
                 field_error(S.create_errors, "form"),
                 rx.hstack(
                     rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                    rx.button("Create channel", on_click=S.confirm_create, loading=S.creating, id="create-confirm"),
+                    rx.button(
+                        "Create channel",
+                        on_click=S.confirm_create,
+                        loading=S.creating,
+                        id="create-confirm",
+                    ),
                     justify="end",
                     width="100%",
                 ),
@@ -390,14 +425,18 @@ def delete_dialog() -> rx.Component:
                 rx.callout(S.delete_refund_text, icon="undo_2", id="delete-refund"),
                 labelled(
                     "Comment (shown in the billing history)",
-                    rx.input(value=S.delete_comment, on_change=S.set_delete_comment, id="delete-comment"),
+                    rx.input(
+                        value=S.delete_comment, on_change=S.set_delete_comment, id="delete-comment"
+                    ),
                     S.delete_errors,
                     "comment",
                 ),
                 field_error(S.delete_errors, "channelId"),
                 field_error(S.delete_errors, "form"),
                 rx.hstack(
-                    rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+                    rx.alert_dialog.cancel(
+                        rx.button("Keep it", variant="soft", color_scheme="gray")
+                    ),
                     rx.button(
                         "Delete and refund",
                         color_scheme="red",
@@ -424,8 +463,11 @@ def channels() -> rx.Component:
         "Channels",
         rx.cond(
             S.manages_partner,
-            rx.text("Day balance: ", rx.text.strong(S.day_balance_text, id="channels-day-balance"),
-                    size="2"),
+            rx.text(
+                "Day balance: ",
+                rx.text.strong(S.day_balance_text, id="channels-day-balance"),
+                size="2",
+            ),
             rx.fragment(),
         ),
         filters(),
@@ -437,7 +479,9 @@ def channels() -> rx.Component:
         delete_dialog(),
         actions=rx.cond(
             S.manages_partner,
-            rx.button(rx.icon("plus", size=14), "New channel", on_click=S.open_create, id="new-channel"),
+            rx.button(
+                rx.icon("plus", size=14), "New channel", on_click=S.open_create, id="new-channel"
+            ),
             rx.fragment(),
         ),
     )

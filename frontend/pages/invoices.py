@@ -20,8 +20,13 @@ from frontend.state.models import InvoiceRow
 
 S = InvoicesState
 
-STATUS_OPTIONS = [("ALL", "Every status"), ("DRAFT", "Draft"), ("OPEN", "Open"), ("PAID", "Paid"),
-                  ("VOID", "Void")]
+STATUS_OPTIONS = [
+    ("ALL", "Every status"),
+    ("DRAFT", "Draft"),
+    ("OPEN", "Open"),
+    ("PAID", "Paid"),
+    ("VOID", "Void"),
+]
 
 
 def actions(invoice: InvoiceRow) -> rx.Component:
@@ -29,30 +34,56 @@ def actions(invoice: InvoiceRow) -> rx.Component:
     manage = S.manages_partner
     return rx.vstack(
         rx.hstack(
-            rx.button("PDF", size="1", variant="soft", on_click=S.open_pdf(invoice.id),
-                      id=f"pdf-{invoice.id}"),
+            rx.button(
+                "PDF",
+                size="1",
+                variant="soft",
+                on_click=S.open_pdf(invoice.id),
+                id=f"pdf-{invoice.id}",
+            ),
             rx.cond(
                 manage & (invoice.status == "DRAFT"),
-                rx.button("Finalise", size="1", on_click=S.finalize(invoice.id), loading=busy,
-                          id=f"finalize-{invoice.id}"),
+                rx.button(
+                    "Finalise",
+                    size="1",
+                    on_click=S.finalize(invoice.id),
+                    loading=busy,
+                    id=f"finalize-{invoice.id}",
+                ),
                 rx.fragment(),
             ),
             rx.cond(
                 invoice.status == "OPEN",
-                rx.button("Pay from wallet", size="1", on_click=S.pay(invoice.id), loading=busy,
-                          id=f"pay-{invoice.id}"),
+                rx.button(
+                    "Pay from wallet",
+                    size="1",
+                    on_click=S.pay(invoice.id),
+                    loading=busy,
+                    id=f"pay-{invoice.id}",
+                ),
                 rx.fragment(),
             ),
             rx.cond(
                 manage & (invoice.status == "OPEN"),
-                rx.button("Mark paid", size="1", variant="soft",
-                          on_click=S.open_comment("mark_paid", invoice.id), id=f"mark-{invoice.id}"),
+                rx.button(
+                    "Mark paid",
+                    size="1",
+                    variant="soft",
+                    on_click=S.open_comment("mark_paid", invoice.id),
+                    id=f"mark-{invoice.id}",
+                ),
                 rx.fragment(),
             ),
             rx.cond(
                 manage & ((invoice.status == "OPEN") | (invoice.status == "DRAFT")),
-                rx.button("Void", size="1", variant="soft", color_scheme="red",
-                          on_click=S.open_comment("void", invoice.id), id=f"void-{invoice.id}"),
+                rx.button(
+                    "Void",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=S.open_comment("void", invoice.id),
+                    id=f"void-{invoice.id}",
+                ),
                 rx.fragment(),
             ),
             spacing="1",
@@ -60,8 +91,14 @@ def actions(invoice: InvoiceRow) -> rx.Component:
         ),
         rx.cond(
             S.row_errors.contains(invoice.id),
-            rx.text(S.row_errors[invoice.id].to(str), color_scheme="red", size="1", role="alert",
-                    class_name="field-error", id=f"invoice-error-{invoice.id}"),
+            rx.text(
+                S.row_errors[invoice.id].to(str),
+                color_scheme="red",
+                size="1",
+                role="alert",
+                class_name="field-error",
+                id=f"invoice-error-{invoice.id}",
+            ),
             rx.fragment(),
         ),
         spacing="1",
@@ -90,7 +127,9 @@ def comment_dialog() -> rx.Component:
             rx.vstack(
                 labelled(
                     "Comment (kept with the invoice)",
-                    rx.input(value=S.comment_text, on_change=S.set_comment_text, id="invoice-comment"),
+                    rx.input(
+                        value=S.comment_text, on_change=S.set_comment_text, id="invoice-comment"
+                    ),
                     S.comment_errors,
                     "comment",
                 ),
@@ -115,10 +154,20 @@ def generate_bar() -> rx.Component:
         S.manages_partner,
         rx.vstack(
             rx.hstack(
-                rx.input(value=S.generate_period, on_change=S.set_generate_period,
-                         placeholder="YYYY-MM", width="120px", id="generate-period"),
-                rx.button("Generate drafts", on_click=S.generate, loading=S.generating,
-                          variant="soft", id="generate"),
+                rx.input(
+                    value=S.generate_period,
+                    on_change=S.set_generate_period,
+                    placeholder="YYYY-MM",
+                    width="120px",
+                    id="generate-period",
+                ),
+                rx.button(
+                    "Generate drafts",
+                    on_click=S.generate,
+                    loading=S.generating,
+                    variant="soft",
+                    id="generate",
+                ),
             ),
             field_error(S.generate_errors, "period"),
             spacing="1",
@@ -131,7 +180,9 @@ def invoices() -> rx.Component:
     return page(
         "Invoices",
         rx.flex(
-            option_select(STATUS_OPTIONS, S.status_filter, S.set_status_filter, id="invoice-status"),
+            option_select(
+                STATUS_OPTIONS, S.status_filter, S.set_status_filter, id="invoice-status"
+            ),
             rx.spacer(),
             generate_bar(),
             gap="2",
@@ -147,9 +198,20 @@ def invoices() -> rx.Component:
                 scroll_table(
                     rx.table.header(
                         rx.table.row(
-                            *[rx.table.column_header_cell(h) for h in
-                              ("Number", "Customer", "Period", "Status", "Total", "Issued", "Due",
-                               "Paid", "")]
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in (
+                                    "Number",
+                                    "Customer",
+                                    "Period",
+                                    "Status",
+                                    "Total",
+                                    "Issued",
+                                    "Due",
+                                    "Paid",
+                                    "",
+                                )
+                            ]
                         )
                     ),
                     rx.table.body(rx.foreach(S.invoices, invoice_row)),

@@ -145,8 +145,13 @@ def alerts_list() -> rx.Component:
 def wallet_row(row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link(row.customer_name, href=f"/wallets?customer={row.customer_id}")),
-        rx.table.cell(rx.text(row.balance_text, id=f"balance-{row.wallet_id}",
-                              color_scheme=rx.cond(row.low, "orange", "gray"))),
+        rx.table.cell(
+            rx.text(
+                row.balance_text,
+                id=f"balance-{row.wallet_id}",
+                color_scheme=rx.cond(row.low, "orange", "gray"),
+            )
+        ),
         rx.table.cell(row.available_text),
     )
 

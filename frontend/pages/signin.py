@@ -61,4 +61,3 @@ def signin() -> rx.Component:
         height="100vh",
         padding="1em",
     )
-

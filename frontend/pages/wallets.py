@@ -41,7 +41,9 @@ def customer_item(row: WalletRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.link(row.customer_name, on_click=S.choose(row.customer_id), cursor="pointer"),
-            rx.cond(row.suspended, rx.badge("Suspended", color_scheme="red", margin_left="0.5em"), ""),
+            rx.cond(
+                row.suspended, rx.badge("Suspended", color_scheme="red", margin_left="0.5em"), ""
+            ),
         ),
         rx.table.cell(
             rx.text(
@@ -52,7 +54,9 @@ def customer_item(row: WalletRow) -> rx.Component:
             white_space="nowrap",
         ),
         rx.table.cell(row.available_text, white_space="nowrap"),
-        background=rx.cond(row.customer_id == S.selected_customer, rx.color("accent", 3), "transparent"),
+        background=rx.cond(
+            row.customer_id == S.selected_customer, rx.color("accent", 3), "transparent"
+        ),
     )
 
 
@@ -79,8 +83,10 @@ def customer_list() -> rx.Component:
 def figures() -> rx.Component:
     w = S.wallet
     return rx.grid(
-        stat_card("Balance", w.balance_text, rx.cond(w.overdrawn, "overdrawn", ""), id="wallet-balance"),
-        stat_card("Available", w.available_text, "balance − holds + credit", id="wallet-available"),
+        stat_card(
+            "Balance", w.balance_text, rx.cond(w.overdrawn, "overdrawn", ""), id="wallet-balance"
+        ),
+        stat_card("Available", w.available_text, "balance - holds + credit", id="wallet-available"),
         stat_card("Held by broadcasts", w.held_text, "", id="wallet-held"),
         stat_card("Credit limit", w.credit_limit_text, "", id="wallet-credit"),
         columns=rx.breakpoints(initial="2", md="4"),
@@ -95,8 +101,12 @@ def topup_form() -> rx.Component:
             rx.heading("Top up", size="3"),
             labelled(
                 "Amount",
-                rx.input(value=S.topup_amount, on_change=S.set_topup_amount, placeholder="50.00",
-                         id="topup-amount"),
+                rx.input(
+                    value=S.topup_amount,
+                    on_change=S.set_topup_amount,
+                    placeholder="50.00",
+                    id="topup-amount",
+                ),
                 S.topup_errors,
                 "amount",
             ),
@@ -108,7 +118,9 @@ def topup_form() -> rx.Component:
             ),
             field_error(S.topup_errors, "form"),
             field_error(S.topup_errors, "walletId"),
-            rx.button("Add funds", on_click=S.confirm_topup, loading=S.topping_up, id="topup-confirm"),
+            rx.button(
+                "Add funds", on_click=S.confirm_topup, loading=S.topping_up, id="topup-confirm"
+            ),
             width="100%",
         ),
         width="100%",
@@ -137,7 +149,9 @@ def settings_form() -> rx.Component:
             ),
             field_error(S.settings_errors, "form"),
             field_error(S.settings_errors, "walletId"),
-            rx.button("Save", on_click=S.save_settings, loading=S.saving_settings, id="settings-save"),
+            rx.button(
+                "Save", on_click=S.save_settings, loading=S.saving_settings, id="settings-save"
+            ),
             width="100%",
         ),
         width="100%",
@@ -155,21 +169,39 @@ def auto_form() -> rx.Component:
             rx.cond(
                 S.wallet.auto_last_error != "",
                 rx.text(
-                    "Last attempt failed: ", S.wallet.auto_last_error,
-                    " (", S.wallet.auto_failures, " in a row; 3 turn it off)",
+                    "Last attempt failed: ",
+                    S.wallet.auto_last_error,
+                    " (",
+                    S.wallet.auto_failures,
+                    " in a row; 3 turn it off)",
                     size="1",
                     color_scheme="red",
                 ),
                 rx.fragment(),
             ),
-            labelled("When the balance falls below", rx.input(value=S.auto_threshold, on_change=S.set_auto_threshold),
-                     S.auto_errors, "threshold"),
-            labelled("Add", rx.input(value=S.auto_amount, on_change=S.set_auto_amount), S.auto_errors, "amount"),
-            labelled("At most per day (UTC)", rx.input(value=S.auto_cap, on_change=S.set_auto_cap),
-                     S.auto_errors, "dailyCap"),
+            labelled(
+                "When the balance falls below",
+                rx.input(value=S.auto_threshold, on_change=S.set_auto_threshold),
+                S.auto_errors,
+                "threshold",
+            ),
+            labelled(
+                "Add",
+                rx.input(value=S.auto_amount, on_change=S.set_auto_amount),
+                S.auto_errors,
+                "amount",
+            ),
+            labelled(
+                "At most per day (UTC)",
+                rx.input(value=S.auto_cap, on_change=S.set_auto_cap),
+                S.auto_errors,
+                "dailyCap",
+            ),
             field_error(S.auto_errors, "form"),
             field_error(S.auto_errors, "input"),
-            rx.button("Save auto-recharge", on_click=S.save_auto, loading=S.saving_auto, id="auto-save"),
+            rx.button(
+                "Save auto-recharge", on_click=S.save_auto, loading=S.saving_auto, id="auto-save"
+            ),
             width="100%",
         ),
         width="100%",
@@ -191,7 +223,9 @@ def spend_chart() -> rx.Component:
                 rx.recharts.bar_chart(
                     *[
                         rx.recharts.bar(
-                            data_key=c, stack_id="spend", fill=CATEGORY_COLOURS[c],
+                            data_key=c,
+                            stack_id="spend",
+                            fill=CATEGORY_COLOURS[c],
                             name=c.replace("_", " ").capitalize(),
                         )
                         for c in CATEGORIES
@@ -235,10 +269,22 @@ def ledger() -> rx.Component:
                 rx.heading("Ledger", size="3"),
                 rx.spacer(),
                 option_select(KIND_OPTIONS, S.ledger_kind, S.set_ledger_kind, id="ledger-kind"),
-                rx.input(type="date", value=S.ledger_since, on_change=S.set_ledger_since, aria_label="From"),
-                rx.input(type="date", value=S.ledger_until, on_change=S.set_ledger_until, aria_label="To"),
-                rx.button(rx.icon("download", size=14), "CSV", variant="soft", on_click=S.download_csv,
-                          id="ledger-csv"),
+                rx.input(
+                    type="date",
+                    value=S.ledger_since,
+                    on_change=S.set_ledger_since,
+                    aria_label="From",
+                ),
+                rx.input(
+                    type="date", value=S.ledger_until, on_change=S.set_ledger_until, aria_label="To"
+                ),
+                rx.button(
+                    rx.icon("download", size=14),
+                    "CSV",
+                    variant="soft",
+                    on_click=S.download_csv,
+                    id="ledger-csv",
+                ),
                 gap="2",
                 wrap="wrap",
                 width="100%",
@@ -271,10 +317,20 @@ def ledger() -> rx.Component:
             rx.hstack(
                 rx.text(S.ledger_page_label, size="2"),
                 rx.spacer(),
-                rx.button("Previous", size="1", variant="soft", on_click=S.ledger_prev_page,
-                          disabled=S.ledger_cursors.length() == 0),
-                rx.button("Next", size="1", variant="soft", on_click=S.ledger_next_page,
-                          disabled=~S.ledger_has_next),
+                rx.button(
+                    "Previous",
+                    size="1",
+                    variant="soft",
+                    on_click=S.ledger_prev_page,
+                    disabled=S.ledger_cursors.length() == 0,
+                ),
+                rx.button(
+                    "Next",
+                    size="1",
+                    variant="soft",
+                    on_click=S.ledger_next_page,
+                    disabled=~S.ledger_has_next,
+                ),
                 width="100%",
             ),
             width="100%",
@@ -294,7 +350,15 @@ def wallets() -> rx.Component:
                 empty("No customers yet: a partner creates customers through the API."),
                 rx.vstack(
                     rx.flex(
-                        rx.cond(S.is_customer, rx.fragment(), rx.box(customer_list(), width=rx.breakpoints(initial="100%", lg="360px"), flex_shrink="0")),
+                        rx.cond(
+                            S.is_customer,
+                            rx.fragment(),
+                            rx.box(
+                                customer_list(),
+                                width=rx.breakpoints(initial="100%", lg="360px"),
+                                flex_shrink="0",
+                            ),
+                        ),
                         rx.vstack(
                             rx.heading(S.wallet.customer_name, size="5", id="wallet-customer"),
                             figures(),

@@ -33,7 +33,7 @@ class BillingState(LiveState):
         if not self.total:
             return "No entries"
         first = len(self.cursors) * PAGE_SIZE + 1
-        return f"{first}–{first + len(self.entries) - 1} of {self.total}"
+        return f"{first}-{first + len(self.entries) - 1} of {self.total}"
 
     @rx.var
     def channel_choices(self) -> list[list[str]]:
@@ -55,7 +55,12 @@ class BillingState(LiveState):
             data = await api.graphql(
                 self.api_key,
                 queries.DAY_ENTRIES,
-                {"partnerId": self.partner_id, "first": PAGE_SIZE, "after": after, **self._filters()},
+                {
+                    "partnerId": self.partner_id,
+                    "first": PAGE_SIZE,
+                    "after": after,
+                    **self._filters(),
+                },
             )
         except api.ApiError as error:
             self.history_error = error.message

@@ -112,7 +112,7 @@ class ChannelsState(LiveState):
             return "No channels"
         first = self.page * self.page_size + 1
         last = min(self.matching, first + self.page_size - 1)
-        return f"{first}–{last} of {self.matching}"
+        return f"{first}-{last} of {self.matching}"
 
     @rx.var
     def selected_count(self) -> int:
@@ -135,9 +135,7 @@ class ChannelsState(LiveState):
             if self.customer_filter != "ALL" and c.customer_id != self.customer_filter:
                 continue
             if needle and not (
-                needle in c.name.lower()
-                or needle in c.phone
-                or needle in c.customer_name.lower()
+                needle in c.name.lower() or needle in c.phone or needle in c.customer_name.lower()
             ):
                 continue
             found.append(c)

@@ -135,7 +135,7 @@ class InvoicesState(LiveState):
         yield rx.toast.success(f"{len(payload['invoices'])} invoice(s) for {self.generate_period}.")
 
     async def _act(self, action: str, invoice_id: str, comment: str | None = None) -> bool:
-        document, field, done = ACTIONS[action]
+        document, field, _ = ACTIONS[action]
         variables: dict[str, Any] = {"id": invoice_id}
         if action == "pay":
             variables["key"] = f"dashboard-pay-{invoice_id}-{uuid.uuid4()}"

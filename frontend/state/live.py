@@ -88,9 +88,7 @@ async def _all_pages(
         after = data["pageInfo"]["endCursor"]
 
 
-async def fetch_core(
-    key: str, role: str, partner_id: str, customer_id: str
-) -> dict[str, Any]:
+async def fetch_core(key: str, role: str, partner_id: str, customer_id: str) -> dict[str, Any]:
     """Everything the overview needs, fetched concurrently."""
 
     async def summary() -> dict[str, Any] | None:
@@ -103,13 +101,18 @@ async def fetch_core(
         if role == CUSTOMER:
             data = await api.graphql(key, queries.OWN_CUSTOMER, {"id": customer_id})
             return [data["customer"]]
-        nodes = _all_pages(key, queries.CUSTOMERS, {"partnerId": partner_id}, ("partner", "customers"))
+        nodes = _all_pages(
+            key, queries.CUSTOMERS, {"partnerId": partner_id}, ("partner", "customers")
+        )
         return [node async for node in nodes]
 
     async def channels() -> list[dict[str, Any]]:
         if role == CUSTOMER:
             nodes = _all_pages(
-                key, queries.CUSTOMER_CHANNELS, {"customerId": customer_id}, ("customer", "channels")
+                key,
+                queries.CUSTOMER_CHANNELS,
+                {"customerId": customer_id},
+                ("customer", "channels"),
             )
         else:
             nodes = _all_pages(
@@ -263,7 +266,11 @@ class LiveState(AuthState):
             wallet = data["wallet"]
             for i, row in enumerate(self.customers):
                 if row.wallet_id == wallet["id"]:
-                    customer = {"id": row.customer_id, "name": row.customer_name, "suspended": row.suspended}
+                    customer = {
+                        "id": row.customer_id,
+                        "name": row.customer_name,
+                        "suspended": row.suspended,
+                    }
                     self.customers[i] = WalletRow.from_api(customer, wallet)
                     self._recount()
                     break
@@ -274,7 +281,9 @@ class LiveState(AuthState):
                 self.low_days_threshold = partner["lowDaysThreshold"]
         elif name == "channelChanged":
             row = ChannelRow.from_api(data)
-            if self.role == ADMIN and row.customer_id not in {c.customer_id for c in self.customers}:
+            if self.role == ADMIN and row.customer_id not in {
+                c.customer_id for c in self.customers
+            }:
                 return fire  # an ADMIN stream carries every partner's channels
             self._channels[row.id] = row
             self._recount()
@@ -338,7 +347,7 @@ class LiveState(AuthState):
                         core = await fetch_core(key, *scope.split(":"))
                         async with self:
                             self._apply_core(core)
-                    async for name, data in stream:
+                    async for _name, data in stream:
                         (field,) = data.keys()
                         async with self:
                             fire = self._apply_event(field, data[field])
@@ -364,4 +373,3 @@ class LiveState(AuthState):
             with contextlib.suppress(Exception):
                 async with self:
                     self.live = False
-

@@ -112,7 +112,7 @@ class WalletsState(LiveState):
         if not self.ledger_total:
             return "No entries"
         first = len(self.ledger_cursors) * LEDGER_PAGE + 1
-        return f"{first}–{first + len(self.ledger) - 1} of {self.ledger_total}"
+        return f"{first}-{first + len(self.ledger) - 1} of {self.ledger_total}"
 
     def _fill_forms(self) -> None:
         row = self.wallet
@@ -240,7 +240,9 @@ class WalletsState(LiveState):
         except api.ApiError as error:
             self.csv_error = error.message
             return None
-        return rx.download(data=body, filename=f"wallet-{wallet_id}-entries.csv", mime_type="text/csv")
+        return rx.download(
+            data=body, filename=f"wallet-{wallet_id}-entries.csv", mime_type="text/csv"
+        )
 
     # ---- spend chart ------------------------------------------------------
 
@@ -291,7 +293,11 @@ class WalletsState(LiveState):
     def _apply_wallet(self, wallet: dict[str, Any]) -> None:
         for i, row in enumerate(self.customers):
             if row.wallet_id == wallet["id"]:
-                customer = {"id": row.customer_id, "name": row.customer_name, "suspended": row.suspended}
+                customer = {
+                    "id": row.customer_id,
+                    "name": row.customer_name,
+                    "suspended": row.suspended,
+                }
                 self.customers[i] = WalletRow.from_api(customer, wallet)
         self._recount()
 
@@ -418,7 +424,10 @@ class WalletsState(LiveState):
             data = await api.graphql(
                 self.api_key,
                 queries.CONFIGURE_AUTO_RECHARGE,
-                {"walletId": self.wallet.wallet_id, "input": {"enabled": self.auto_enabled, **values}},
+                {
+                    "walletId": self.wallet.wallet_id,
+                    "input": {"enabled": self.auto_enabled, **values},
+                },
             )
         except api.ApiError as error:
             self.auto_errors = {"form": error.message}
