@@ -1,6 +1,33 @@
-# Daybook API server. PostgreSQL in production:
+# Two images. The API server (the default, last stage). PostgreSQL in production:
 #   docker run -e DAYBOOK_DATABASE_URL=postgres://user:pass@db:5432/daybook -p 8080:8080 daybook
-FROM python:3.11-slim
+# The dashboard (a client of the API only):
+#   docker build --target dashboard -t daybook-dashboard .
+#   docker run -e DAYBOOK_API_URL=http://api:8080 -p 3000:3000 daybook-dashboard
+
+FROM python:3.11-slim AS dashboard
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    REFLEX_USE_SYSTEM_BUN=1 \
+    REFLEX_TELEMETRY_ENABLED=false \
+    DAYBOOK_API_URL=http://127.0.0.1:8080
+WORKDIR /app
+# Bun from npm builds the frontend (Reflex's own Node path wants Node >= 22).
+RUN apt-get update && apt-get install -y --no-install-recommends npm \
+    && rm -rf /var/lib/apt/lists/* \
+    && npm install --prefix /app/.tools/bun --no-audit --no-fund bun@1.4.4
+COPY frontend/requirements.txt frontend/requirements.txt
+RUN python -m venv /app/.venv-dashboard \
+    && /app/.venv-dashboard/bin/pip install --no-cache-dir -r frontend/requirements.txt
+COPY rxconfig.py ./
+COPY reflex.lock ./reflex.lock
+COPY frontend ./frontend
+RUN useradd --create-home daybook && chown -R daybook /app
+USER daybook
+EXPOSE 3000
+# Reflex makes the production build at start; the API address is read at run time.
+CMD ["python", "-m", "frontend.launch", "--host", "0.0.0.0", "--port", "3000"]
+
+FROM python:3.11-slim AS api
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
