@@ -321,3 +321,38 @@ def test_benchmark_overview_with_200_customers_and_1000_channels(page: Page, wor
         f"[bench] API mutation to screen (5 top-ups): median {latencies[2]:.0f} ms, max {latencies[-1]:.0f} ms (target 500 ms)"
     )
     screenshot(page, "overview-bulk")
+
+
+def test_create_with_trial_and_delete_with_refund(page: Page, world: World) -> None:
+    sign_in(page, world, world.demo.key)
+    go(page, "channels")
+
+    page.click("#new-channel")
+    page.fill("#create-name", "Weekend hotline")
+    page.fill("#create-phone", "+1 415 555")
+    page.click("#create-confirm")
+    expect(page.locator(".field-error", has_text="not a valid phone number")).to_be_visible()
+
+    page.fill("#create-phone", "+14155557777")
+    page.click("#create-trial")
+    page.click("#create-confirm")
+    page.fill("#channel-search", "Weekend hotline")
+    row = page.locator(".channel-row", has_text="Weekend hotline")
+    expect(row).to_contain_text("Trial")
+
+    # Delete a paid channel: the refund shown before confirming is what the API returns.
+    channel = world.demo.channels[2]
+    before = partner_state(world, channel)
+    page.fill("#channel-search", "")
+    page.click(f"#delete-{channel}")
+    refund = page.locator("#delete-refund")
+    expect(refund).to_contain_text("unused paid day")
+    shown = int(re.search(r"(\d+) unused paid day", refund.inner_text()).group(1))
+    assert shown == before["channel"]["daysRemaining"]
+    page.fill("#delete-comment", "Customer closed this line")
+    page.click("#delete-confirm")
+    expect(page.locator("#channels-day-balance")).to_have_text(
+        f"{before['partner']['dayBalance'] + shown} days"
+    )
+    after = partner_state(world, channel)
+    assert after["partner"]["dayBalance"] == before["partner"]["dayBalance"] + shown
