@@ -7,7 +7,7 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -66,7 +66,7 @@ def _datetime(value: str | None, field: str) -> datetime | None:
         raise InvalidArgument(
             f"{field} needs a UTC offset, e.g. 2026-03-01T00:00:00Z.", field=field
         )
-    return parsed
+    return parsed.astimezone(UTC)  # stored times are UTC; SQLite compares them as text
 
 
 async def day_entries_csv(request: Request) -> Response:
@@ -145,10 +145,16 @@ async def wallet_entries_csv(request: Request) -> Response:
 
 
 def _safe_text(value: str | None) -> str:
-    """Free text a spreadsheet would run as a formula (=, +, -, @ first) is prefixed with '."""
-    if value and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Free text a spreadsheet would run as a formula is prefixed with ``'``.
+
+    Formulas start with = + - @ (also after leading blanks), or with a tab or
+    carriage return that some spreadsheets strip first.
+    """
+    if not value:
+        return ""
+    if value[:1] in ("\t", "\r") or value.lstrip(" \t\r\n")[:1] in ("=", "+", "-", "@"):
         return "'" + value
-    return value or ""
+    return value
 
 
 def _csv_response(

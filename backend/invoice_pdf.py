@@ -7,18 +7,55 @@ returns bytes. Who may fetch it is decided by ``backend.exports``.
 from __future__ import annotations
 
 import io
+import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from backend.domain.models import Invoice, InvoiceLine, InvoiceStatus
 from backend.domain.money import format_micros
+
+log = logging.getLogger("daybook.pdf")
+
+# Customers' and partners' names come in every script: the PDF needs a Unicode
+# TrueType font (the built-in Helvetica has Latin-1 only and prints boxes).
+# DejaVu Sans covers Latin, Greek, Cyrillic, Arabic and Hebrew; it comes with
+# Debian's fonts-dejavu-core. DAYBOOK_PDF_FONT / DAYBOOK_PDF_FONT_BOLD point
+# at another TTF (a Noto CJK font, say) where more is needed.
+_FONT_CANDIDATES = (
+    (
+        os.environ.get("DAYBOOK_PDF_FONT", ""),
+        os.environ.get("DAYBOOK_PDF_FONT_BOLD", ""),
+    ),
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    ),
+)
+
+
+@lru_cache(maxsize=1)
+def fonts() -> tuple[str, str]:
+    """The regular and bold font names to use, registered with ReportLab once."""
+    for regular, bold in _FONT_CANDIDATES:
+        if regular and Path(regular).is_file():
+            pdfmetrics.registerFont(TTFont("DaybookSans", regular))
+            bold_path = bold if bold and Path(bold).is_file() else regular
+            pdfmetrics.registerFont(TTFont("DaybookSans-Bold", bold_path))
+            return "DaybookSans", "DaybookSans-Bold"
+    log.warning("no Unicode TTF font found; invoice PDFs fall back to Helvetica (Latin-1 only)")
+    return "Helvetica", "Helvetica-Bold"
 
 
 @dataclass(frozen=True)
@@ -41,15 +78,26 @@ def _percent(micros: int) -> str:
     return format_micros(micros).rstrip("0").rstrip(".") + "%"
 
 
-_TABLE_STYLE = TableStyle(
-    [
-        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.grey),
-        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("FONTSIZE", (0, 0), (-1, -1), 9),
-    ]
-)
+def _styles():
+    regular, bold = fonts()
+    styles = getSampleStyleSheet()
+    for name in ("Normal", "BodyText", "Title", "Heading2"):
+        styles[name].fontName = bold if name in ("Title", "Heading2") else regular
+    return styles
+
+
+def _table_style() -> TableStyle:
+    regular, bold = fonts()
+    return TableStyle(
+        [
+            ("FONTNAME", (0, 0), (-1, -1), regular),
+            ("FONTNAME", (0, 0), (-1, 0), bold),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.grey),
+            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ]
+    )
 
 
 def _lines_table(lines: list[InvoiceLine], currency: str, styles) -> Table:
@@ -64,7 +112,7 @@ def _lines_table(lines: list[InvoiceLine], currency: str, styles) -> Table:
             ]
         )
     table = Table(rows, colWidths=[85 * mm, 20 * mm, 35 * mm, 35 * mm], repeatRows=1)
-    table.setStyle(_TABLE_STYLE)
+    table.setStyle(_table_style())
     return table
 
 
@@ -72,7 +120,8 @@ def render(document: InvoiceDocument) -> bytes:
     invoice = document.invoice
     currency = invoice.currency_code
     number = invoice.number or f"DRAFT-{invoice.id}"
-    styles = getSampleStyleSheet()
+    styles = _styles()
+    regular, bold = fonts()
     buffer = io.BytesIO()
     pdf = SimpleDocTemplate(
         buffer,
@@ -99,7 +148,9 @@ def render(document: InvoiceDocument) -> bytes:
                 ["Paid", _date(invoice.paid_at)],
             ],
             colWidths=[35 * mm, 80 * mm],
-            style=TableStyle([("FONTSIZE", (0, 0), (-1, -1), 9)]),
+            style=TableStyle(
+                [("FONTNAME", (0, 0), (-1, -1), regular), ("FONTSIZE", (0, 0), (-1, -1), 9)]
+            ),
             hAlign="LEFT",
         ),
         Spacer(1, 6 * mm),
@@ -125,8 +176,9 @@ def render(document: InvoiceDocument) -> bytes:
             colWidths=[40 * mm, 40 * mm],
             style=TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, -1), regular),
                     ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                    ("FONTNAME", (0, 2), (-1, 2), "Helvetica-Bold"),
+                    ("FONTNAME", (0, 2), (-1, 2), bold),
                     ("LINEABOVE", (0, 2), (-1, 2), 0.5, colors.grey),
                 ]
             ),

@@ -10,7 +10,7 @@ live here; rules about *which object* an id may name live in
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
@@ -314,10 +314,11 @@ class Wallet:
         query = models.LedgerEntry.filter(wallet_id=self._model.id)
         if kind is not None:
             query = query.filter(kind=kind)
+        # Stored times are UTC; SQLite compares them as text, so offsets are normalised.
         if since is not None:
-            query = query.filter(created_at__gte=since)
+            query = query.filter(created_at__gte=since.astimezone(UTC))
         if until is not None:
-            query = query.filter(created_at__lt=until)
+            query = query.filter(created_at__lt=until.astimezone(UTC))
         page = await fetch_page(query, first=first, after=after, newest_first=True)
         currency = self._model.currency_code
         return to_connection(page, lambda e: LedgerEntry.from_instance(e, currency))

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
-from backend.db import db_datetime, dialect_sql, model_from_row, transaction
+from backend.db import db_datetime, dialect_sql, is_postgres, model_from_row, transaction
 from backend.domain import access, alerts, idempotency, ledger, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
@@ -57,7 +57,8 @@ def visible_to(principal: Principal) -> QuerySet:
         return Invoice.all()
     if principal.role == Role.PARTNER:
         return Invoice.filter(partner_id=principal.partner_id)
-    return Invoice.filter(customer_id=principal.customer_id).exclude(status=InvoiceStatus.DRAFT)
+    # Issued ones only: a draft, and a draft voided before issue, are the partner's business.
+    return Invoice.filter(customer_id=principal.customer_id, issued_at__isnull=False)
 
 
 async def get_invoice(principal: Principal, invoice_id: str | int) -> Invoice:
@@ -147,9 +148,23 @@ async def finalize(principal: Principal, *, invoice_id: str) -> Invoice:
     return numbered
 
 
+async def _lock_customer(conn: BaseDBAsyncClient, customer_id: int) -> None:
+    """Serialise every change of a customer's suspension on its row.
+
+    Taken in a statement of its own, before the one that reads the invoices:
+    under READ COMMITTED each statement sees what had committed when it began,
+    so the read that follows the wait sees the other transaction's invoices.
+    (One UPDATE with the check inside would re-check only the customer row.)
+    Lock order everywhere: invoice, then wallet, then customer.
+    """
+    if is_postgres(conn):
+        await conn.execute_query("SELECT id FROM customers WHERE id = $1 FOR UPDATE", [customer_id])
+
+
 async def _settled(conn: BaseDBAsyncClient, invoice: Invoice) -> None:
     """The invoice no longer stands against its customer: clear the overdue state."""
     await alerts.resolve_open(conn, overdue_key(invoice.id))
+    await _lock_customer(conn, invoice.customer_id)
     await conn.execute_query(
         dialect_sql(
             conn,
@@ -288,6 +303,7 @@ async def mark_overdue() -> int:
             )
             if invoice is None:
                 continue  # paid or voided meanwhile
+            await _lock_customer(conn, invoice.customer_id)
             await conn.execute_query(
                 dialect_sql(conn, "UPDATE customers SET suspended = TRUE WHERE id = $1"),
                 [invoice.customer_id],

@@ -23,7 +23,7 @@ A customer with no plan and no usage in the month gets no invoice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
@@ -40,6 +40,11 @@ from backend.domain.rates import ANY_MARKET
 # to stay under PostgreSQL's 32,767 bind parameters and to commit often.
 CHUNK = 500
 LINE_CHUNK = 2000
+# The monthly run waits this long after the month ends: charges committing in
+# its last instants make the statement.
+GRACE = timedelta(hours=1)
+# After an outage the jobs loop invoices at most this many missed months.
+CATCH_UP_MONTHS = 3
 
 
 @dataclass
@@ -350,24 +355,32 @@ async def _partner_ids() -> list[int]:
 
 
 async def generate_previous_month() -> dict[str, int | str]:
-    """The jobs loop: once the month is over, invoice it (once: marked in ``invoice_runs``).
+    """The jobs loop: once a month is over, invoice it (once: marked in ``invoice_runs``).
 
-    It runs on the first day of the month and, if the service was down then,
-    on the first pass after; per partner, so each aggregation uses the
-    ``(partner_id, created_at)`` index.
+    It waits GRACE after midnight on the 1st (UTC), so a charge committed in
+    the last instants of the month is on the statement, then invoices the
+    month before; after an outage it catches up on every month it missed (up
+    to CATCH_UP_MONTHS), oldest first. Per partner, so each aggregation uses
+    the ``(partner_id, created_at)`` index.
     """
-    period = Period.containing(clock.now()).previous()
+    latest = Period.containing(clock.now() - GRACE).previous()
     conn = connection()
-    done = await _rows(conn, "SELECT 1 FROM invoice_runs WHERE period = $1", [str(period)])
-    if done:
-        return {"period": str(period), "created": 0}
+    missing: list[Period] = []
+    period = latest
+    for _ in range(CATCH_UP_MONTHS):
+        done = await _rows(conn, "SELECT 1 FROM invoice_runs WHERE period = $1", [str(period)])
+        if done:
+            break
+        missing.append(period)
+        period = period.previous()
     created = 0
-    for pid in await _partner_ids():
-        created += await generate_for_period(period, partner_id=pid)
-    await _rows(
-        conn,
-        "INSERT INTO invoice_runs (period, completed_at) VALUES ($1, $2)"
-        " ON CONFLICT (period) DO NOTHING RETURNING period",
-        [str(period), db_datetime(conn, clock.now())],
-    )
-    return {"period": str(period), "created": created}
+    for period in reversed(missing):
+        for pid in await _partner_ids():
+            created += await generate_for_period(period, partner_id=pid)
+        await _rows(
+            conn,
+            "INSERT INTO invoice_runs (period, completed_at) VALUES ($1, $2)"
+            " ON CONFLICT (period) DO NOTHING RETURNING period",
+            [str(period), db_datetime(conn, clock.now())],
+        )
+    return {"period": str(latest), "created": created}

@@ -7,7 +7,7 @@ the channels module.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -93,10 +93,11 @@ def history_query(
             query = query.filter(id=0)
     if kind is not None:
         query = query.filter(kind=kind)
+    # Stored times are UTC; SQLite compares them as text, so offsets are normalised.
     if since is not None:
-        query = query.filter(created_at__gte=since)
+        query = query.filter(created_at__gte=since.astimezone(UTC))
     if until is not None:
-        query = query.filter(created_at__lt=until)
+        query = query.filter(created_at__lt=until.astimezone(UTC))
     return query
 
 

@@ -84,7 +84,7 @@ async def set_customer_plan(
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     customer = await access.get_customer(principal, customer_id)
     partner = await Partner.get(id=customer.partner_id)
-    plan = await plan_for_partner(partner, plan_id) if plan_id else None
+    plan = await plan_for_partner(partner, plan_id) if plan_id is not None else None
     now = clock.now()
     starts = Period.containing(now).next().start
     async with transaction() as conn:

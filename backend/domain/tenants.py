@@ -67,7 +67,7 @@ async def create_customer(
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     partner = await access.get_partner(principal, partner_id)
     clean_name = validation.name(name)
-    plan = await plans.plan_for_partner(partner, plan_id) if plan_id else None
+    plan = await plans.plan_for_partner(partner, plan_id) if plan_id is not None else None
     now = clock.now()
     async with transaction():
         customer = await Customer.create(

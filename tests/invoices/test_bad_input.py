@@ -166,3 +166,18 @@ async def test_a_customer_mid_month_change_does_not_touch_the_month_under_way(bi
     )
     assert wrong["setCustomerPlan"]["userErrors"] == [{"field": ["planId"], "code": "NOT_FOUND"}]
     assert await snapshot() == before
+
+
+async def test_an_empty_plan_id_is_not_read_as_no_plan(billing):
+    dee, _ = await one_invoice(billing)
+    before = await snapshot()
+    for bogus in ("", "  ", "x1"):
+        errors = await billing.partner.data(
+            """mutation($c: ID!, $p: ID) { setCustomerPlan(customerId: $c, planId: $p) {
+                 customer { id } userErrors { field code } } }""",
+            {"c": dee.id, "p": bogus},
+        )
+        assert errors["setCustomerPlan"]["userErrors"] == [
+            {"field": ["planId"], "code": "NOT_FOUND"}
+        ]
+    assert await snapshot() == before

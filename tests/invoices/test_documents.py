@@ -16,7 +16,9 @@ from tests.invoices.test_lifecycle import one_invoice
 
 
 def pdf_text(body: bytes) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+    """The text of every page, blanks and line breaks collapsed (long cells wrap)."""
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+    return " ".join(text.split())
 
 
 async def test_the_pdf_holds_number_total_and_due_date(billing, http):
@@ -101,6 +103,12 @@ async def test_wallet_entries_csv_has_the_ledger_with_filters(billing, http):
     assert bad.status_code == 400 and bad.json()["errors"][0]["code"] == "INVALID_ARGUMENT"
     naive = await http.get(url, params={"since": "2026-03-21T00:00:00"}, headers=headers)
     assert naive.status_code == 400
+    # Any offset means the same instant: 11:00+02:00 is 09:00 UTC, before both of the 21st's
+    # 10:00 UTC entries (SQLite compares stored text, so offsets are normalised first).
+    shifted = await http.get(url, params={"since": "2026-03-21T11:00:00+02:00"}, headers=headers)
+    assert len(list(csv.DictReader(io.StringIO(shifted.text)))) == 2
+    later = await http.get(url, params={"since": "2026-03-21T12:30:00+02:00"}, headers=headers)
+    assert list(csv.DictReader(io.StringIO(later.text))) == []
     other = await billing.customer("Hal")
     foreign = await http.get(
         f"/wallets/{other.wallet_id}/entries.csv", headers=headers
@@ -115,9 +123,40 @@ async def test_the_jobs_loop_invoices_the_month_before_once(billing):
     billing.at(2026, 3, 31, 23, 59)
     assert (await runner.run_once())["invoice-generation"] == {"period": "2026-02", "created": 0}
 
-    billing.at(2026, 4, 1, 0, 1)
+    billing.at(2026, 4, 1, 0, 30)  # within the grace hour: March is left alone
+    assert (await runner.run_once())["invoice-generation"] == {"period": "2026-02", "created": 0}
+    billing.at(2026, 4, 1, 1, 1)
     assert (await runner.run_once())["invoice-generation"] == {"period": "2026-03", "created": 2}
     assert await InvoiceRun.filter(period="2026-03").exists()
-    billing.at(2026, 4, 1, 1, 0)
+    billing.at(2026, 4, 1, 2, 0)
     assert (await runner.run_once())["invoice-generation"] == {"period": "2026-03", "created": 0}
     assert await Invoice.filter(period="2026-03").count() == 2
+
+
+async def test_after_an_outage_the_jobs_loop_catches_up_on_missed_months(billing):
+    billing.at(2026, 3, 20, 10, 0)
+    await billing.customer("Kim")
+    billing.at(2026, 6, 3, 12, 0)  # down since March: March, April and May were never run
+    assert (await runner.run_once())["invoice-generation"] == {"period": "2026-05", "created": 3}
+    assert sorted(await Invoice.all().values_list("period", flat=True)) == [
+        "2026-03",
+        "2026-04",
+        "2026-05",
+    ]
+
+
+async def test_names_in_any_script_print_in_the_pdf(billing, http):
+    billing.at(2026, 3, 20, 10, 0)
+    customer = await billing.customer("Компания Ωmega")
+    billing.at(2026, 4, 1, 2, 0)
+    (draft,) = (
+        await billing.partner.mutate(
+            """mutation { generateInvoices(period: "2026-03") { invoices { id }
+                 userErrors { code } } }"""
+        )
+    )["invoices"]
+    response = await http.get(
+        f"/invoices/{draft['id']}.pdf", headers={"Authorization": f"Bearer {billing.partner.key}"}
+    )
+    assert "To: Компания Ωmega" in pdf_text(response.content)
+    assert customer.id

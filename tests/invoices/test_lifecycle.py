@@ -180,3 +180,20 @@ async def test_nothing_due_is_paid_on_issue(billing):
     assert issued["invoice"]["total"]["amount"] == "0.00"
     billing.at(2026, 5, 1, 0, 0)
     assert (await runner.run_once())["invoice-overdue"] == 0
+
+
+async def test_a_draft_voided_before_issue_stays_out_of_the_customers_sight(billing, http):
+    dee, draft = await one_invoice(billing)
+    await billing.partner.mutate(VOID, {"id": draft["id"], "comment": "Wrong plan"})
+    response = await dee.client.execute(INVOICE, {"id": draft["id"]})
+    assert response["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    listed = await dee.client.data(
+        "query($id: ID!) { customer(id: $id) { invoices { totalCount } } }", {"id": dee.id}
+    )
+    assert listed["customer"]["invoices"]["totalCount"] == 0
+    pdf = await http.get(
+        f"/invoices/{draft['id']}.pdf", headers={"Authorization": f"Bearer {dee.client.key}"}
+    )
+    assert pdf.status_code == 404
+    # The partner still sees it, voided.
+    assert (await billing.partner.data(INVOICE, {"id": draft["id"]}))["invoice"]["status"] == "VOID"
