@@ -11,7 +11,15 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from backend.domain.access import Principal
-from backend.domain.models import Channel, Customer, InvoiceLine, Partner, Plan, Wallet
+from backend.domain.models import (
+    Channel,
+    Customer,
+    InvoiceLine,
+    Partner,
+    Plan,
+    PlanAssignment,
+    Wallet,
+)
 
 
 def _by_id_loader(model: Any, column: str = "id") -> DataLoader:
@@ -47,6 +55,9 @@ class Loaders:
     )
     invoice_lines: DataLoader = field(
         default_factory=lambda: _children_loader(InvoiceLine, "invoice_id", "position")
+    )
+    plan_assignments: DataLoader = field(
+        default_factory=lambda: _children_loader(PlanAssignment, "customer_id", "effective_from")
     )
 
 

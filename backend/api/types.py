@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -394,25 +394,30 @@ class Customer:
         page = await fetch_page(query, first=first, after=after, newest_first=True)
         return to_connection(page, Invoice.from_instance)
 
+    async def _assignments(self, info: Info) -> tuple[Any, Any]:
+        """The plan assignment in force now and the pending one, from one batched read."""
+        rows = await loaders_of(info).plan_assignments.load(self._model.id)
+        return plans.current_and_pending(rows, clock.now())
+
     @strawberry.field(description="The plan in force now.")
     async def plan(self, info: Info) -> Plan | None:
-        assignment = await plans.assignment_at(self._model.id, clock.now())
-        if assignment is None or assignment.plan_id is None:
+        current, _ = await self._assignments(info)
+        if current is None or current.plan_id is None:
             return None
-        return Plan.from_instance(await loaders_of(info).plan.load(assignment.plan_id))
+        return Plan.from_instance(await loaders_of(info).plan.load(current.plan_id))
 
     @strawberry.field(
         description="A plan change set with setCustomerPlan, in force from nextPlanFrom."
     )
     async def next_plan(self, info: Info) -> Plan | None:
-        pending = await plans.pending_assignment(self._model.id, clock.now())
+        _, pending = await self._assignments(info)
         if pending is None or pending.plan_id is None:
             return None
         return Plan.from_instance(await loaders_of(info).plan.load(pending.plan_id))
 
     @strawberry.field(description="When a pending plan change (or its removal) takes effect.")
-    async def next_plan_from(self) -> datetime | None:
-        pending = await plans.pending_assignment(self._model.id, clock.now())
+    async def next_plan_from(self, info: Info) -> datetime | None:
+        _, pending = await self._assignments(info)
         return pending.effective_from if pending else None
 
 

@@ -105,19 +105,15 @@ async def set_customer_plan(
     return customer
 
 
-async def assignment_at(customer_id: int, moment: datetime) -> PlanAssignment | None:
-    """The assignment in force at ``moment``: the latest that began by then."""
-    return (
-        await PlanAssignment.filter(customer_id=customer_id, effective_from__lte=moment)
-        .order_by("-effective_from")
-        .first()
-    )
-
-
-async def pending_assignment(customer_id: int, moment: datetime) -> PlanAssignment | None:
-    """A change that takes effect after ``moment`` (the next period), if one is set."""
-    return (
-        await PlanAssignment.filter(customer_id=customer_id, effective_from__gt=moment)
-        .order_by("effective_from")
-        .first()
-    )
+def current_and_pending(
+    assignments: list[PlanAssignment], moment: datetime
+) -> tuple[PlanAssignment | None, PlanAssignment | None]:
+    """Of a customer's assignments in ``effective_from`` order: the one in force at
+    ``moment`` (the latest begun by then) and the next one to take effect after it."""
+    current = pending = None
+    for assignment in assignments:
+        if assignment.effective_from <= moment:
+            current = assignment
+        elif pending is None:
+            pending = assignment
+    return current, pending
