@@ -236,8 +236,6 @@ def test_invoice_actions(page: Page, world: World) -> None:
         expect(page.locator(f"#invoice-status-{invoice_id}")).to_have_text("Open")
 
     page.click(f"#pay-{paid_from_wallet}")
-    page.wait_for_timeout(1500)
-    print("DEBUG", page.locator(".field-error").all_inner_texts())
     expect(page.locator(f"#invoice-status-{paid_from_wallet}")).to_have_text("Paid")
 
     page.click(f"#mark-{marked}")
