@@ -34,12 +34,15 @@ $(BUN):
 	npm install --prefix $(BUN_DIR) --no-audit --no-fund --loglevel=error bun@$(BUN_VERSION)
 	@test -x $(BUN) && $(BUN) --version >/dev/null
 
-# The browser tests drive Debian's Chromium (never a browser download of Playwright's own).
+# What the tests need from Debian: Chromium for the browser tests (never a browser
+# download of Playwright's own) and DejaVu Sans, the Unicode font of invoice PDFs.
+DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 browser:
-	@command -v chromium >/dev/null || { \
-		echo "installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null && test -f $(DEJAVU) || { \
+		echo "installing Debian's chromium and fonts-dejavu-core for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 	@command -v chromium >/dev/null || { echo "chromium is missing and could not be installed"; exit 1; }
+	@test -f $(DEJAVU) || { echo "$(DEJAVU) is missing and could not be installed"; exit 1; }
 
 run: install
 	$(BIN)/daybook migrate
@@ -49,21 +52,21 @@ run: install
 	@echo "  Health         http://$(HOST):$(PORT)/healthz"
 	@echo "  Metrics        http://$(HOST):$(PORT)/metrics"
 	@echo "  Dashboard      http://$(HOST):$(DASH_PORT)/   (sign in with the key below; first start builds it)"
-	@echo "  Demo partner key (send as 'Authorization: Bearer <key>'):"
-	@echo "    $$(tail -n 1 var/demo-key.txt)"
+	@echo "  Demo keys (send as 'Authorization: Bearer <key>'; the partner key is the one to start with):"
+	@sed -e 's/^/    /' var/demo-key.txt
 	@echo
 	@# The API in the background, the dashboard in the foreground; Ctrl-C stops both.
 	@$(BIN)/daybook serve --host $(HOST) --port $(PORT) & api=$$!; \
 	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/python -m frontend.launch --host $(HOST) --port $(DASH_PORT) --api-url http://$(HOST):$(PORT); \
+	$(BIN)/daybook dashboard --host $(HOST) --port $(DASH_PORT) --api-url http://$(HOST):$(PORT); \
 	kill $$api 2>/dev/null
 
 test: install browser
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check backend tests bench
-	$(BIN)/ruff format --check backend tests bench
+	$(BIN)/ruff check backend tests bench frontend
+	$(BIN)/ruff format --check backend tests bench frontend
 
 bench: install
 	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
@@ -71,6 +74,7 @@ bench: install
 	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/invoices.py
 
 clean:
 	rm -rf $(VENV) $(DASH_VENV) .tools .web var .pytest_cache

@@ -49,6 +49,29 @@ def serve(host: str, port: int, workers: int) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=3000, show_default=True, type=int)
+@click.option(
+    "--api-url",
+    default=None,
+    help="The API the dashboard talks to [default: $DAYBOOK_API_URL or :8080]",
+)
+def dashboard(host: str, port: int, api_url: str | None) -> None:
+    """Serve the partner dashboard (Reflex, production build), a client of the API."""
+    import os
+
+    from backend.settings import PROJECT_ROOT
+
+    # The dashboard lives in its own environment (frontend/launch.py says why);
+    # its launcher is stdlib only, so this process just hands over to it.
+    argv = [sys.executable, "-m", "frontend.launch", "--host", host, "--port", str(port)]
+    if api_url:
+        argv += ["--api-url", api_url]
+    os.chdir(PROJECT_ROOT)
+    os.execv(sys.executable, argv)
+
+
+@main.command()
 def migrate() -> None:
     """Create or update the database schema."""
     from backend.domain.rates import load_shipped_rate_card

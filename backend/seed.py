@@ -26,7 +26,7 @@ from backend.domain import (
 from backend.domain.access import SYSTEM, Principal
 from backend.domain.clock import FrozenClock, clock
 from backend.domain.errors import DomainError
-from backend.domain.models import ConversationCategory, Partner, Role
+from backend.domain.models import ConversationCategory, Customer, Partner, Role
 from backend.domain.periods import Period
 
 DEMO_PARTNER = "Demo Reseller"
@@ -130,5 +130,16 @@ async def seed() -> str:
                 phone_number="+14155550199",
                 trial=True,
             )
+    # Fresh keys each time (keys are shown once): one per role, to try each view.
+    # The partner key comes last, alone on its line, for `make run` to pick up.
+    admin_key = await api_keys.issue(Role.ADMIN)
+    customer = await Customer.filter(partner_id=partner.id).order_by("id").first()
+    lines = [f"Admin key: {admin_key.secret}"]
+    if customer is not None:
+        customer_key = await api_keys.issue(
+            Role.CUSTOMER, partner_id=partner.id, customer_id=customer.id
+        )
+        lines.append(f"Customer key ({customer.name}): {customer_key.secret}")
     key = await api_keys.issue(Role.PARTNER, partner_id=partner.id)
-    return f"Demo partner {partner.name!r} (id {partner.id}). Partner key:\n{key.secret}"
+    lines.append(f"Demo partner {partner.name!r} (id {partner.id}). Partner key:\n{key.secret}")
+    return "\n".join(lines)

@@ -149,7 +149,9 @@ async def main(customers: int, conversations: int, partners: int) -> None:
         print(f"  report                {report}")
         print(f"  invoices / lines      {invoices:,} / {lines:,}")
         print(f"  time                  {elapsed:.2f} s   ({invoices / elapsed:,.0f} invoices/s)")
-        print(f"  peak RSS              {peak_rss_mib():.0f} MiB (before generation {rss_before:.0f} MiB)")
+        print(
+            f"  peak RSS              {peak_rss_mib():.0f} MiB (before generation {rss_before:.0f} MiB)"
+        )
         print("  targets               < 60 s, < 500 MiB")
         started = time.perf_counter()
         again = await invoicing.generate_for_period(PERIOD)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PATHS = ["backend", "tests", "bench"]
+PATHS = ["backend", "tests", "bench", "frontend"]
 
 
 def test_ruff_check_is_clean():

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from backend.domain.access import Principal
 from backend.domain.models import (
     Channel,
+    ChannelLot,
     Customer,
     InvoiceLine,
     Partner,
@@ -55,6 +56,9 @@ class Loaders:
     )
     invoice_lines: DataLoader = field(
         default_factory=lambda: _children_loader(InvoiceLine, "invoice_id", "position")
+    )
+    channel_lots: DataLoader = field(
+        default_factory=lambda: _children_loader(ChannelLot, "channel_id", "id")
     )
     plan_assignments: DataLoader = field(
         default_factory=lambda: _children_loader(PlanAssignment, "customer_id", "effective_from")

@@ -163,6 +163,16 @@ class Channel:
     ) -> Annotated[Customer, strawberry.lazy("backend.api.types")]:
         return Customer.from_instance(await loaders_of(info).customer.load(self._model.customer_id))
 
+    @strawberry.field(
+        description="Whole paid days deleteChannel would refund now (never free trial days)."
+    )
+    async def refundable_days(self, info: Info) -> int:
+        if self._model.status == models.ChannelStatus.DELETED:
+            return 0
+        lots = await loaders_of(info).channel_lots.load(self._model.id)
+        now = clock.now()
+        return sum(channels.refundable_days(lot, now) for lot in lots)
+
 
 async def channel_connection(
     query, first: int | None, after: str | None, status: models.ChannelStatus | None

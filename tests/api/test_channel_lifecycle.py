@@ -63,8 +63,16 @@ async def test_trial_lapse_expiry_extension_use_delete_refund(
 
     # 12 days and 6 hours of use, then deleted: 17 whole unused days come back, trial days never.
     frozen_clock.advance(timedelta(days=12, hours=6))
+    preview = await partner.data(
+        "query($id: ID!) { channel(id: $id) { refundableDays } }", {"id": cid}
+    )
+    assert preview["channel"]["refundableDays"] == 17  # what the delete dialog shows
     deleted = await partner.mutate(DELETE_CHANNEL, {"id": cid, "comment": "Customer left"})
     assert deleted["dayEntry"]["days"] == 17
+    after = await partner.data(
+        "query($id: ID!) { channel(id: $id) { refundableDays } }", {"id": cid}
+    )
+    assert after["channel"]["refundableDays"] == 0
     assert await day_balance(partner, partner_id) == 40 - 30 + 17
     lots = await ChannelLot.filter(channel_id=int(cid)).order_by("id")
     assert [(lot.kind, lot.days, lot.refunded_days) for lot in lots] == [

@@ -54,6 +54,19 @@ async def test_seed_demo_then_verify(db, http):
         for invoice in customer["node"]["invoices"]["edges"]
     )
     assert statuses == ["DRAFT", "DRAFT", "DRAFT", "DRAFT", "OPEN", "PAID"]
+    # One key per role, to try each view of the dashboard.
+    keys = dict(
+        line.split(": ", 1)
+        for line in result.stdout.splitlines()
+        if line.startswith(("Admin", "Customer"))
+    )
+    for label, role in (("Admin key", "ADMIN"), ("Customer key (Acme Bakery)", "CUSTOMER")):
+        viewer = await http.post(
+            "/graphql",
+            json={"query": "{ viewer { role } }"},
+            headers={"Authorization": f"Bearer {keys[label]}"},
+        )
+        assert viewer.json()["data"]["viewer"]["role"] == role
     # Seeding again adds nothing but a fresh key.
     again = await run("seed-demo", url=db.url)
     assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] != partner_key
@@ -87,3 +100,11 @@ async def test_migrate_loads_metas_rate_card_on_an_empty_database(db, http, admi
     assert prices["MARKETING"] == ("DE", "0.1365")
     again = await run("migrate", url=db.url)
     assert "loaded" not in again.stdout  # only ever on an empty database
+
+
+async def test_dashboard_says_what_is_missing_when_it_cannot_start(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("DAYBOOK_DASHBOARD_VENV", str(tmp_path / "no-such-venv"))
+    result = await run("dashboard", "--port", "39999", url=db.url)
+    assert result.returncode == 1
+    assert "cannot start the dashboard" in result.stderr
+    assert "make install" in result.stderr
