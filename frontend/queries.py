@@ -129,15 +129,8 @@ query DayEntries($partnerId: ID!, $first: Int, $after: String, $channelId: ID,
 """
 )
 
-CHANNEL_DAY_ENTRIES = """
-query ChannelDayEntries($partnerId: ID!, $channelId: ID!, $after: String) {
-  partner(id: $partnerId) {
-    dayEntries(first: 200, after: $after, channelId: $channelId) {
-      pageInfo { hasNextPage endCursor }
-      edges { node { kind days createdAt } }
-    }
-  }
-}
+CHANNEL_REFUNDABLE = """
+query ChannelRefundable($id: ID!) { channel(id: $id) { id refundableDays } }
 """
 
 LEDGER = """

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import reflex as rx
 
 from frontend import api, queries
-from frontend.formatting import money, parse_iso, plural, to_decimal
+from frontend.formatting import money, plural, to_decimal
 from frontend.state.live import LiveState
 from frontend.state.models import ChannelRow
 
@@ -24,36 +23,6 @@ SORT_KEYS = {
     "until": lambda c: c.active_until_iso or "",
     "tier": lambda c: c.tier,
 }
-DAY = timedelta(days=1)
-
-
-def refundable_days(entries: list[dict[str, Any]], now: datetime) -> int:
-    """The whole paid days a deletion would return, rebuilt from the channel's day entries.
-
-    Each allocation is a lot that starts where the previous one ends (or now,
-    if the channel had lapsed) — the rule of ``extendChannel``. Paid lots
-    (ALLOCATION, TRIAL_FUNDED) return their unused whole days; a free TRIAL lot
-    returns nothing; a REFUND entry means the channel was already refunded.
-    The API does not expose lots, so this is the dashboard's estimate shown
-    before confirming; the deletion itself reports the exact figure.
-    """
-    until: datetime | None = None
-    refundable = 0
-    for entry in sorted(entries, key=lambda e: e["createdAt"]):
-        at = parse_iso(entry["createdAt"]) or now
-        kind, days = entry["kind"], entry["days"]
-        if kind == "REFUND":
-            return 0
-        lot_days = 5 if kind in ("TRIAL", "TRIAL_FUNDED") else -days
-        if lot_days <= 0:
-            continue
-        starts = max(at, until) if until else at
-        until = starts + lot_days * DAY
-        if kind == "TRIAL":
-            continue
-        unused = max(timedelta(0), until - max(now, starts))
-        refundable += min(int(unused // DAY), lot_days)
-    return refundable
 
 
 class ChannelsState(LiveState):
@@ -442,24 +411,13 @@ class ChannelsState(LiveState):
         self.delete_refund = -1
         self.delete_open = True
         yield
-        entries: list[dict[str, Any]] = []
-        after = None
         try:
-            while True:
-                data = await api.graphql(
-                    self.api_key,
-                    queries.CHANNEL_DAY_ENTRIES,
-                    {"partnerId": self.partner_id, "channelId": channel_id, "after": after},
-                )
-                connection = data["partner"]["dayEntries"]
-                entries.extend(edge["node"] for edge in connection["edges"])
-                if not connection["pageInfo"]["hasNextPage"]:
-                    break
-                after = connection["pageInfo"]["endCursor"]
+            # The API's own figure: what deleteChannel would refund if confirmed now.
+            data = await api.graphql(self.api_key, queries.CHANNEL_REFUNDABLE, {"id": channel_id})
         except api.ApiError as error:
             self.delete_errors = {"form": error.message}
             return
-        self.delete_refund = refundable_days(entries, datetime.now(UTC))
+        self.delete_refund = data["channel"]["refundableDays"]
 
     @rx.var
     def delete_refund_text(self) -> str:
