@@ -31,7 +31,13 @@ from tests.servers import ROOT, daybook, free_port, running_server
 
 CHROMIUM = os.environ.get("DAYBOOK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The README's pictures are refreshed on request (DAYBOOK_UPDATE_SCREENSHOTS=1
+# make test); other runs write them under /tmp, so a test run leaves git clean.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("DAYBOOK_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "daybook-screenshots"
+)
 DASHBOARD_START_SECONDS = 420  # the first start builds the frontend (bun install + vite)
 
 
