@@ -34,6 +34,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DAYBOOK_ENV=production
 
 WORKDIR /app
+# DejaVu Sans: the Unicode font invoice PDFs are set in (backend/invoice_pdf.py).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY backend ./backend
 RUN pip install --no-cache-dir . \
