@@ -51,7 +51,7 @@ class World:
     bulk: Tenant
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("browser") / "daybook.sqlite3"
     url = f"sqlite://{path}"
@@ -60,13 +60,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def history(database_url: str) -> dict:
     """Customers who signed up last month, written before the API server opens the file."""
     return history_partner(database_url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api_server(database_url: str, history: dict) -> Iterator[str]:
     with running_server(database_url) as base:
         yield base
@@ -88,7 +88,7 @@ def _dashboard_process(api_url: str, port: int, log_path: Path) -> subprocess.Po
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dashboard(api_server: str) -> Iterator[str]:
     port = free_port()
     log_path = Path(tempfile.mkstemp(prefix="daybook-dashboard-", suffix=".log")[1])
@@ -120,7 +120,7 @@ def dashboard(api_server: str) -> Iterator[str]:
         log_path.unlink(missing_ok=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(database_url: str, history: dict, api_server: str, dashboard: str) -> World:
     made = daybook(database_url, "create-admin-key")
     assert made.returncode == 0, made.stderr
@@ -135,7 +135,10 @@ def world(database_url: str, history: dict, api_server: str, dashboard: str) -> 
     return World(api_server, dashboard, api, admin, demo, bulk)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in
+# this thread while it is open, and pytest-asyncio cannot start one for the async
+# tests that come after the browser tests. Everything here ends with the package.
+@pytest.fixture(scope="package")
 def playwright_session() -> Iterator[Playwright]:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.fail(
@@ -147,7 +150,7 @@ def playwright_session() -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
     browser = playwright_session.chromium.launch(
         executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
