@@ -128,6 +128,10 @@ async def main(customers: int, conversations: int, partners: int) -> None:
         await seeder.execute(
             INTEGRATION.replace("$1", str(int(integration))).replace("$2", str(int(customers)))
         )
+        # September was invoiced last month: the run below does October only.
+        await seeder.execute(
+            "INSERT INTO invoice_runs (period, completed_at) VALUES ('2026-09', '2026-10-01T01:00:00Z')"
+        )
         await seeder.execute("ANALYZE")
         await seeder.close()
         print(
@@ -137,7 +141,7 @@ async def main(customers: int, conversations: int, partners: int) -> None:
         )
 
         await init_db(settings_for(url))
-        clock.use(FrozenClock(datetime(2026, 11, 1, 0, 5, tzinfo=UTC)))
+        clock.use(FrozenClock(datetime(2026, 11, 1, 1, 5, tzinfo=UTC)))  # after the grace hour
         rss_before = peak_rss_mib()
         started = time.perf_counter()
         report = await invoicing.generate_previous_month()
