@@ -108,6 +108,18 @@ async def check_priceable(
         )
 
 
+async def _free_market(
+    cache: ChargeCache, currency: str, request: ChargeRequest, country: str | None
+) -> str | None:
+    """The rate card's market for a free conversation, or None when no card says."""
+    book = cache.book(currency)
+    card = await book.card_at(request.opened_at)
+    if card is None:
+        return None
+    price = await book.price(card, country, request.category, 0)
+    return price.market if price is not None else None
+
+
 async def charge(
     conn: BaseDBAsyncClient, request: ChargeRequest, cache: ChargeCache | None = None
 ) -> Charge:
@@ -147,6 +159,10 @@ async def charge_many(
                     f"The rate card has no {request.category} rate for {market}."
                 )
             price_micros, rate_id, market = price.micros, price.rate.id, price.market
+        else:
+            # Free, but labelled with the market its rate would come from, so a
+            # statement groups a country under one name whatever the category.
+            market = await _free_market(cache, wallet.currency_code, request, country) or market
         conversation = Conversation(
             channel_id=channel.id,
             customer_id=channel.customer_id,

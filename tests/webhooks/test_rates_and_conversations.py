@@ -6,7 +6,7 @@ import pytest
 
 from backend.domain.models import Rate, RateCard
 from tests.factories import make_tenant
-from tests.webhooks.meta import CARD, GERMAN
+from tests.webhooks.meta import AUSTRIAN, CARD, GERMAN
 
 IMPORT = """mutation($csv: String!, $cur: String!, $from: DateTime!) {
   importRateCard(csv: $csv, currencyCode: $cur, effectiveFrom: $from) {
@@ -118,3 +118,14 @@ async def test_record_conversation_bad_input(world, admin):
     assert (await world.partner.data("{ conversations { totalCount } }"))["conversations"][
         "totalCount"
     ] == 0
+
+
+async def test_a_free_conversation_carries_the_market_its_rate_would_have(world):
+    base = {"c": world.channel_id, "cat": "MARKETING", "m": "PMP"}
+    paid = await world.partner.mutate(RECORD, {**base, "x": "paid-at", "r": "+" + AUSTRIAN})
+    free = await world.partner.mutate(
+        RECORD, {**base, "x": "free-at", "r": "+" + AUSTRIAN, "b": False}
+    )
+    assert paid["conversation"]["market"] == "Rest of Western Europe"
+    assert free["conversation"]["market"] == "Rest of Western Europe"
+    assert free["conversation"]["price"] == {"amount": "0.00"}
