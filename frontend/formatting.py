@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
@@ -28,18 +29,28 @@ def money(amount: str | Decimal | None, currency: str = "") -> str:
     return f"{text} {currency}".strip()
 
 
+# A typed amount: plain digits with up to 6 decimals, or thousands grouped by commas
+# ("1,000.50"). Nothing else: no exponents ("1e3"), no decimal commas ("1,50"), no signs.
+_PLAIN_AMOUNT = re.compile(r"\d{1,19}(\.\d{1,6})?", re.ASCII)
+_GROUPED_AMOUNT = re.compile(r"\d{1,3}(,\d{3})+(\.\d{1,6})?", re.ASCII)
+AMOUNT_HINT = "Enter an amount such as 25.50"
+
+
 def parse_money_input(text: str) -> str | None:
-    """A typed amount as a canonical decimal string, or None when it is not a number."""
-    cleaned = text.strip().replace(",", "").replace(" ", "")
-    if not cleaned:
+    """A typed amount as a canonical decimal string, or None when it is not a plain amount.
+
+    Only ``^\\d{1,19}(\\.\\d{1,6})?$``, or the same with correctly grouped thousands
+    (``1,000.50``), is accepted. ``1,50`` (a decimal comma), ``1 000`` and ``1e3`` are
+    refused rather than guessed at; the caller shows ``AMOUNT_HINT`` next to the field.
+    """
+    cleaned = text.strip()
+    if _GROUPED_AMOUNT.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+        if len(cleaned.partition(".")[0]) > 19:
+            return None
+    elif not _PLAIN_AMOUNT.fullmatch(cleaned):
         return None
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if not value.is_finite():
-        return None
-    return format(value, "f")
+    return format(Decimal(cleaned), "f")
 
 
 def parse_iso(value: str | None) -> datetime | None:

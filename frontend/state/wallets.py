@@ -11,7 +11,14 @@ from typing import Any
 import reflex as rx
 
 from frontend import api, queries
-from frontend.formatting import date_filter, money, parse_iso, parse_money_input, to_decimal
+from frontend.formatting import (
+    AMOUNT_HINT,
+    date_filter,
+    money,
+    parse_iso,
+    parse_money_input,
+    to_decimal,
+)
 from frontend.state.live import LiveState
 from frontend.state.models import LedgerRow, WalletRow
 
@@ -305,7 +312,7 @@ class WalletsState(LiveState):
     async def confirm_topup(self) -> Any:
         amount = parse_money_input(self.topup_amount)
         if amount is None:
-            self.topup_errors = {"amount": "Enter an amount such as 25 or 25.50."}
+            self.topup_errors = {"amount": f"{AMOUNT_HINT}."}
             return
         self.topping_up = True
         yield
@@ -351,11 +358,11 @@ class WalletsState(LiveState):
     async def save_settings(self) -> Any:
         threshold = parse_money_input(self.threshold_input)
         if self.threshold_input.strip() and threshold is None:
-            self.settings_errors = {"threshold": "Enter an amount, or leave empty for no alert."}
+            self.settings_errors = {"threshold": f"{AMOUNT_HINT}, or leave it empty for no alert."}
             return
         credit = parse_money_input(self.credit_input)
         if credit is None and not self.is_customer:
-            self.settings_errors = {"creditLimit": "Enter an amount, 0 for no credit."}
+            self.settings_errors = {"creditLimit": f"{AMOUNT_HINT}, or 0 for no credit."}
             return
         self.saving_settings = True
         yield
@@ -414,7 +421,7 @@ class WalletsState(LiveState):
             "amount": parse_money_input(self.auto_amount),
             "dailyCap": parse_money_input(self.auto_cap),
         }
-        missing = {k: "Enter an amount such as 20.00." for k, v in values.items() if v is None}
+        missing = {k: f"{AMOUNT_HINT}." for k, v in values.items() if v is None}
         if missing:
             self.auto_errors = missing
             return

@@ -354,3 +354,17 @@ def test_create_with_trial_and_delete_with_refund(page: Page, world: World) -> N
     )
     after = partner_state(world, channel)
     assert after["partner"]["dayBalance"] == before["partner"]["dayBalance"] + shown
+
+
+def test_an_amount_that_is_not_plain_is_refused_next_to_the_field(page: Page, world: World) -> None:
+    """ "1,50" is not 150, "1e3" is not 1000: the form says so and no money moves."""
+    customer = world.demo.customers[3]
+    sign_in(page, world, world.demo.key)
+    page.goto(f"{world.dashboard_url}/wallets?customer={customer['id']}")
+    expect(page.locator("#wallet-customer")).to_have_text(customer["name"])
+    before = total_amount(world, world.demo)
+    for typed in ("1,50", "1e3", "1 000,50"):
+        page.fill("#topup-amount", typed)
+        page.click("#topup-confirm")
+        expect(page.locator(".field-error", has_text="such as 25.50")).to_be_visible()
+    assert total_amount(world, world.demo) == before
