@@ -170,6 +170,7 @@ def generate_bar() -> rx.Component:
                 ),
             ),
             field_error(S.generate_errors, "period"),
+            field_error(S.generate_errors, "form"),
             spacing="1",
         ),
         rx.fragment(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +9,7 @@ import reflex as rx
 
 from frontend import api, queries
 from frontend.formatting import money, plural, to_decimal
+from frontend.forms import errors_by_control, key_for, new_key
 from frontend.state.live import LiveState
 from frontend.state.models import ChannelRow
 
@@ -48,6 +48,7 @@ class ChannelsState(LiveState):
     extend_errors: dict[str, str] = {}
     extending: bool = False
     _extend_key: str = ""
+    _extend_sent_with: str = ""  # the inputs _extend_key was last sent with
 
     # create
     create_open: bool = False
@@ -242,7 +243,8 @@ class ChannelsState(LiveState):
         self.extend_comment = ""
         self.extend_errors = {}
         # One key per dialog: a double click or a retried request extends once.
-        self._extend_key = f"dashboard-{uuid.uuid4()}"
+        self._extend_key = new_key()
+        self._extend_sent_with = ""
         self.extend_open = True
 
     @rx.event
@@ -279,6 +281,10 @@ class ChannelsState(LiveState):
         if self.extend_preset == "custom" and not (1 <= days <= MAX_DAYS):
             self.extend_errors = {"days": f"Enter a whole number of days from 1 to {MAX_DAYS}."}
             return
+        # The same extension sent again replays; changed inputs after a failure get a new key.
+        inputs = f"{','.join(self.extend_ids)}|{days}|{self.extend_comment}"
+        self._extend_key = key_for(self._extend_key, self._extend_sent_with, inputs)
+        self._extend_sent_with = inputs
         self.extending = True
         yield
         try:
@@ -299,7 +305,9 @@ class ChannelsState(LiveState):
         payload = data["extendChannels"]
         errors = api.user_errors(payload)
         if errors:
-            self.extend_errors = {e.field: e.message for e in errors}
+            self.extend_errors = errors_by_control(
+                errors, ["days", "channelId", "items", "comment"]
+            )
             return
         for node in payload["channels"]:
             self._channels[node["id"]] = ChannelRow.from_api(node)
@@ -383,10 +391,16 @@ class ChannelsState(LiveState):
         errors = api.user_errors(payload)
         if errors:
             # fundTrialFromBalance problems belong next to the trial switch.
-            self.create_errors = {
-                ("trial" if e.field == "fundTrialFromBalance" else e.field): e.message
-                for e in errors
-            }
+            # fundTrialFromBalance problems belong next to the trial switch.
+            self.create_errors = errors_by_control(
+                [
+                    api.UserError("trial", e.code, e.message)
+                    if e.field == "fundTrialFromBalance"
+                    else e
+                    for e in errors
+                ],
+                ["customerId", "name", "phoneNumber", "phoneNumberId", "trial"],
+            )
             return
         row = ChannelRow.from_api(payload["channel"])
         self._channels[row.id] = row
@@ -457,7 +471,7 @@ class ChannelsState(LiveState):
         payload = data["deleteChannel"]
         errors = api.user_errors(payload)
         if errors:
-            self.delete_errors = {e.field: e.message for e in errors}
+            self.delete_errors = errors_by_control(errors, ["comment", "channelId"])
             return
         row = ChannelRow.from_api(payload["channel"])
         self._channels[row.id] = row

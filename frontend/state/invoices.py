@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
 
 from frontend import api, queries
+from frontend.forms import errors_by_control, new_key
 from frontend.state.auth import CUSTOMER
 from frontend.state.live import LiveState
 from frontend.state.models import InvoiceRow
@@ -33,6 +33,10 @@ class InvoicesState(LiveState):
     status_filter: str = "ALL"
     row_errors: dict[str, str] = {}
     busy_id: str = ""
+    # One idempotency key per invoice paid from the wallet, kept for the row: a failed
+    # payment records nothing, and a double click or a retry after success replays the
+    # payment (same answer) instead of being refused as "not open".
+    _pay_keys: dict[str, str] = {}
 
     generate_period: str = ""
     generate_errors: dict[str, str] = {}
@@ -128,7 +132,7 @@ class InvoicesState(LiveState):
         payload = data["generateInvoices"]
         errors = api.user_errors(payload, default_field="period")
         if errors:
-            self.generate_errors = {e.field: e.message for e in errors}
+            self.generate_errors = errors_by_control(errors, ["period"])
             return
         self.generate_errors = {}
         await self._fetch()
@@ -138,7 +142,9 @@ class InvoicesState(LiveState):
         document, field, _ = ACTIONS[action]
         variables: dict[str, Any] = {"id": invoice_id}
         if action == "pay":
-            variables["key"] = f"dashboard-pay-{invoice_id}-{uuid.uuid4()}"
+            if invoice_id not in self._pay_keys:
+                self._pay_keys[invoice_id] = new_key("dashboard-pay")
+            variables["key"] = self._pay_keys[invoice_id]
         if comment is not None:
             variables["comment"] = comment
         self.busy_id = invoice_id
@@ -154,11 +160,10 @@ class InvoicesState(LiveState):
         errors = api.user_errors(payload)
         if errors:
             if comment is not None:
-                self.comment_errors = {
-                    ("comment" if e.field == "comment" else "form"): e.message for e in errors
-                }
+                self.comment_errors = errors_by_control(errors, ["comment"])
             else:
-                self.row_errors = {**self.row_errors, invoice_id: errors[0].message}
+                message = " ".join(e.message for e in errors)
+                self.row_errors = {**self.row_errors, invoice_id: message}
             return False
         updated = InvoiceRow.from_api(payload["invoice"])
         self.invoices = [updated if i.id == updated.id else i for i in self.invoices]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +18,7 @@ from frontend.formatting import (
     parse_money_input,
     to_decimal,
 )
+from frontend.forms import errors_by_control, key_for, new_key
 from frontend.state.live import LiveState
 from frontend.state.models import LedgerRow, WalletRow
 
@@ -92,6 +92,7 @@ class WalletsState(LiveState):
     topup_errors: dict[str, str] = {}
     topping_up: bool = False
     _topup_key: str = ""
+    _topup_sent_with: str = ""  # the inputs _topup_key was last sent with
 
     threshold_input: str = ""
     credit_input: str = ""
@@ -132,7 +133,8 @@ class WalletsState(LiveState):
         self.topup_amount = self.topup_comment = ""
         self.topup_errors = self.settings_errors = self.auto_errors = {}
         self.csv_error = ""
-        self._topup_key = f"dashboard-{uuid.uuid4()}"
+        self._topup_key = new_key()
+        self._topup_sent_with = ""
 
     @rx.event
     async def load(self) -> Any:
@@ -314,6 +316,11 @@ class WalletsState(LiveState):
         if amount is None:
             self.topup_errors = {"amount": f"{AMOUNT_HINT}."}
             return
+        comment = self.topup_comment.strip() or None
+        # A retry of the same top-up replays; changed inputs after a failure get a new key.
+        inputs = f"{self.wallet.wallet_id}|{amount}|{comment or ''}"
+        self._topup_key = key_for(self._topup_key, self._topup_sent_with, inputs)
+        self._topup_sent_with = inputs
         self.topping_up = True
         yield
         try:
@@ -323,7 +330,7 @@ class WalletsState(LiveState):
                 {
                     "walletId": self.wallet.wallet_id,
                     "amount": amount,
-                    "comment": self.topup_comment.strip() or None,
+                    "comment": comment,
                     "key": self._topup_key,
                 },
             )
@@ -335,11 +342,12 @@ class WalletsState(LiveState):
         payload = data["topUpWallet"]
         errors = api.user_errors(payload, default_field="amount")
         if errors:
-            self.topup_errors = {e.field: e.message for e in errors}
+            self.topup_errors = errors_by_control(errors, ["amount", "comment", "walletId"])
             return
         self._apply_wallet(payload["wallet"])
         self.topup_amount = self.topup_comment = ""
-        self._topup_key = f"dashboard-{uuid.uuid4()}"
+        self._topup_key = new_key()
+        self._topup_sent_with = ""
         yield rx.toast.success(f"Added {money(amount, self.wallet.currency)}.")
 
     # ---- thresholds and credit limit -------------------------------------
@@ -387,7 +395,9 @@ class WalletsState(LiveState):
         finally:
             self.saving_settings = False
         if errors:
-            self.settings_errors = {e.field: e.message for e in errors}
+            self.settings_errors = errors_by_control(
+                errors, ["threshold", "creditLimit", "walletId"]
+            )
             return
         self._apply_wallet(payload["wallet"])
         yield rx.toast.success("Wallet settings saved.")
@@ -444,7 +454,9 @@ class WalletsState(LiveState):
         payload = data["configureAutoRecharge"]
         errors = api.user_errors(payload)
         if errors:
-            self.auto_errors = {e.field: e.message for e in errors}
+            self.auto_errors = errors_by_control(
+                errors, ["threshold", "amount", "dailyCap", "input"]
+            )
             return
         self._apply_wallet(payload["wallet"])
         yield rx.toast.success("Auto-recharge saved.")
