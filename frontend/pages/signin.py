@@ -23,8 +23,6 @@ def signin() -> rx.Component:
                         name="api_key",
                         placeholder="dbk_…",
                         type="password",
-                        value=AuthState.key_input,
-                        on_change=AuthState.set_key_input,
                         width="100%",
                         size="3",
                         id="api-key",

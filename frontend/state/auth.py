@@ -39,7 +39,6 @@ class AuthState(rx.State):
     wallet_id: str = ""
     partners: list[PartnerOption] = []
 
-    key_input: str = ""
     sign_in_error: str = ""
     signing_in: bool = False
     notice: str = ""
@@ -64,11 +63,6 @@ class AuthState(rx.State):
     @rx.var
     def needs_partner_choice(self) -> bool:
         return self.role == ADMIN and not self.partner_id
-
-    @rx.event
-    def set_key_input(self, value: str) -> None:
-        self.key_input = value
-        self.sign_in_error = ""
 
     def _apply_viewer(self, viewer: dict[str, Any]) -> None:
         self.role = viewer["role"]
@@ -95,7 +89,8 @@ class AuthState(rx.State):
 
     @rx.event
     async def sign_in(self, form_data: dict[str, Any]) -> Any:
-        key = str(form_data.get("api_key", self.key_input)).strip()
+        # Read from the submitted form, never bound to state while it is typed.
+        key = str(form_data.get("api_key") or "").strip()
         if not key:
             self.sign_in_error = "Enter your API key."
             return
@@ -115,7 +110,6 @@ class AuthState(rx.State):
             return
         finally:
             self.signing_in = False
-        self.key_input = ""
         self.sign_in_error = ""
         yield rx.redirect("/")
 

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from frontend.formatting import money
 from tests.browser.conftest import World, screenshot
 from tests.browser.world import Tenant
+from tests.servers import ROOT
 
 PARTNER_STATE = """
 query($p: ID!, $c: ID!) {
@@ -371,3 +372,15 @@ def test_an_amount_that_is_not_plain_is_refused_next_to_the_field(page: Page, wo
         page.click("#topup-confirm")
         expect(page.locator(".field-error", has_text="such as 25.50")).to_be_visible()
     assert total_amount(world, world.demo) == before
+
+
+def test_no_api_key_is_written_to_disk(page: Page, world: World) -> None:
+    """Reflex's disk state manager pickled every tab's state, key included, to .states/*.pkl."""
+    sign_in(page, world, world.demo.key)
+    go(page, "wallets")
+    expect(page.locator("#wallet-customer")).to_be_visible()
+    states = ROOT / ".states"
+    keys = [world.demo.key.encode(), world.admin_key.encode(), world.bulk.key.encode()]
+    files = [path for path in states.rglob("*") if path.is_file()] if states.exists() else []
+    leaked = [str(path) for path in files if any(key in path.read_bytes() for key in keys)]
+    assert leaked == []
