@@ -37,6 +37,27 @@ class Unauthorized(ApiError):
     """The key is missing, unknown or revoked (HTTP 401, or 4403 on the websocket)."""
 
 
+class LiveRefused(ApiError):
+    """The API closed the live connection for a reason a retry will not cure (4429: too many)."""
+
+
+READY = "__ready__"  # yielded by ``subscribe`` once every subscription has been sent
+
+
+def close_code(error: BaseException) -> int | None:
+    """The websocket close code behind a transport error, if there is one in its chain."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        received = getattr(current, "rcvd", None)
+        code = getattr(received, "code", None)
+        if isinstance(code, int):
+            return code
+        current = current.__cause__ or current.__context__
+    return None
+
+
 @dataclass(frozen=True)
 class UserError:
     field: str
@@ -149,6 +170,29 @@ async def subscribe(
         ping_interval=20,
         pong_timeout=10,
     )
+    try:
+        async for item in _subscribe(transport, subscriptions):
+            yield item
+    except (ApiError, asyncio.CancelledError):
+        raise
+    except Exception as error:
+        code = close_code(error)
+        if code in (4401, 4403):
+            raise Unauthorized(
+                "The API refused this key for live updates.", "UNAUTHENTICATED"
+            ) from error
+        if code == 4429:
+            raise LiveRefused(
+                "Live updates are off: this API key has too many live connections open "
+                "(close other dashboard tabs, then reload).",
+                "TOO_MANY_SUBSCRIPTIONS",
+            ) from error
+        raise
+
+
+async def _subscribe(
+    transport: WebsocketsTransport, subscriptions: dict[str, str]
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     queue: asyncio.Queue[tuple[str, dict[str, Any]] | BaseException] = asyncio.Queue()
 
     async with Client(transport=transport, fetch_schema_from_transport=False) as session:
@@ -163,6 +207,14 @@ async def subscribe(
 
         tasks = [asyncio.create_task(pump(n, d)) for n, d in subscriptions.items()]
         try:
+            # Every subscribe message is on the wire once gql has a listener for it; from
+            # then on events queue up here while the caller fetches its snapshot.
+            listeners = getattr(transport, "listeners", None)
+            for _ in range(500):  # at most 5 s; gql registers a listener after each send
+                if listeners is None or len(listeners) >= len(tasks) or not queue.empty():
+                    break
+                await asyncio.sleep(0.01)
+            yield READY, {}
             while True:
                 item = await queue.get()
                 if isinstance(item, BaseException):

@@ -150,6 +150,13 @@ def page(title: str, *children: rx.Component, actions: rx.Component | None = Non
             rx.fragment(),
         ),
         rx.cond(
+            LiveState.live_error != "",
+            rx.callout(
+                LiveState.live_error, icon="wifi_off", color_scheme="amber", id="live-error"
+            ),
+            rx.fragment(),
+        ),
+        rx.cond(
             LiveState.load_error != "",
             rx.callout(LiveState.load_error, icon="triangle_alert", color_scheme="red"),
             rx.fragment(),

@@ -154,11 +154,13 @@ class AuthState(rx.State):
     @rx.event
     def choose_partner(self, partner_id: str) -> Any:
         """ADMIN: look at one partner's business; every page reloads for it."""
-        from frontend.state.live import stop_live
+        from frontend.state.live import LiveState, stop_live
 
         self.admin_partner_id = partner_id
         self.partner_id = partner_id
         chosen = [p for p in self.partners if p.id == partner_id]
         self.partner_name = chosen[0].name if chosen else ""
         stop_live(self.router.session.client_token)
-        return rx.redirect(self.router.url.path or "/")
+        # The page frame stays mounted, so its on_mount will not start the live task
+        # again: start it here, for the new partner (it fetches its own snapshot).
+        return [rx.redirect(self.router.url.path or "/"), LiveState.run_live]

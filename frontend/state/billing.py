@@ -27,6 +27,7 @@ class BillingState(LiveState):
     has_next: bool = False
     _next: str = ""
     csv_error: str = ""
+    history_loaded: bool = False  # the page has been opened: a resync reloads its first page
 
     @rx.var
     def page_label(self) -> str:
@@ -48,7 +49,7 @@ class BillingState(LiveState):
             "until": date_filter(self.until, end=True),
         }
 
-    async def _fetch(self, after: str | None) -> None:
+    async def fetch_history(self, after: str | None) -> None:
         self.history_loading = True
         self.history_error = ""
         try:
@@ -68,6 +69,7 @@ class BillingState(LiveState):
         finally:
             self.history_loading = False
         connection = data["partner"]["dayEntries"]
+        self.history_loaded = True
         self.entries = [DayEntryRow.from_api(edge["node"]) for edge in connection["edges"]]
         self.total = connection["totalCount"]
         self.has_next = connection["pageInfo"]["hasNextPage"]
@@ -78,25 +80,25 @@ class BillingState(LiveState):
         ok, event = await self._open_page("billing")
         if ok:
             self.cursors = []
-            await self._fetch(None)
+            await self.fetch_history(None)
         return event
 
     @rx.event
     async def reload(self) -> None:
         self.cursors = []
-        await self._fetch(None)
+        await self.fetch_history(None)
 
     @rx.event
     async def next_page(self) -> None:
         if self.has_next:
             self.cursors = [*self.cursors, self._next]
-            await self._fetch(self._next)
+            await self.fetch_history(self._next)
 
     @rx.event
     async def prev_page(self) -> None:
         if self.cursors:
             self.cursors = self.cursors[:-1]
-            await self._fetch(self.cursors[-1] if self.cursors else None)
+            await self.fetch_history(self.cursors[-1] if self.cursors else None)
 
     @rx.event
     async def set_kind_filter(self, value: str) -> None:

@@ -37,7 +37,6 @@ class ChannelsState(LiveState):
     rows: list[ChannelRow] = []
     matching: int = 0
     selected: list[str] = []
-    built_version: int = -1
 
     # extend
     extend_open: bool = False
@@ -117,7 +116,6 @@ class ChannelsState(LiveState):
         self.rows = found[start : start + self.page_size]
         live_ids = {c.id for c in found}
         self.selected = [i for i in self.selected if i in live_ids]
-        self.built_version = self.channels_version
 
     @rx.event
     async def load(self) -> Any:
@@ -152,7 +150,13 @@ class ChannelsState(LiveState):
 
     @rx.event
     def set_page_size(self, value: str) -> None:
-        self.page_size = int(value)
+        try:
+            size = int(value)
+        except ValueError:
+            return
+        if size < 1:
+            return  # a page of no rows would divide by zero
+        self.page_size = size
         self.page = 0
         self.rebuild()
 

@@ -121,6 +121,11 @@ async def fetch_core(key: str, role: str, partner_id: str, customer_id: str) -> 
         return [node async for node in nodes]
 
     async def alerts() -> list[dict[str, Any]]:
+        if role == ADMIN:
+            # An ADMIN's alerts are every partner's: keep the chosen partner's only. The API
+            # has no partner filter on `alerts`, so look at its largest page.
+            data = await api.graphql(key, queries.ALERTS, {"first": PAGE})
+            return [a for a in data["alerts"] if a.get("partnerId") == partner_id]
         data = await api.graphql(key, queries.ALERTS, {"first": 100})
         return data["alerts"]
 
@@ -133,6 +138,7 @@ class LiveState(AuthState):
     loading: bool = False
     load_error: str = ""
     live: bool = False
+    live_error: str = ""  # why live updates stopped for good (refused key, too many sockets)
 
     day_balance: int = 0
     low_days_threshold: int | None = None
@@ -151,8 +157,6 @@ class LiveState(AuthState):
 
     # Every channel the key may see, by id: the channels page filters and sorts these.
     _channels: dict[str, ChannelRow] = {}
-    # Bumped on every change to _channels, so pages know to rebuild their view.
-    channels_version: int = 0
 
     @rx.var
     def days_low(self) -> bool:
@@ -207,7 +211,6 @@ class LiveState(AuthState):
         ]
         soon.sort(key=lambda c: (c.days_remaining, c.active_until_iso))
         self.expiring = soon[:25]
-        self.channels_version += 1
 
     async def _load(self) -> None:
         """Fetch outside the state lock's concerns: handlers call this directly."""
@@ -313,14 +316,36 @@ class LiveState(AuthState):
         elif name == "dayBalanceChanged":
             (await self.get_state(BillingState)).on_day_entry(data["entry"])
 
+    async def _after_resync(self) -> None:
+        """After a fresh snapshot: the open pages' own views follow it (table rows, first pages)."""
+        from frontend.state.billing import BillingState
+        from frontend.state.channels import ChannelsState
+        from frontend.state.wallets import WalletsState
+
+        (await self.get_state(ChannelsState)).rebuild()
+        billing = await self.get_state(BillingState)
+        if billing.history_loaded and self.role != CUSTOMER:
+            billing.cursors = []
+            await billing.fetch_history(None)
+        wallets = await self.get_state(WalletsState)
+        if wallets.selected_customer:
+            wallets.ledger_cursors = []
+            await wallets.fetch_ledger(None)
+
     @rx.event(background=True)
     async def run_live(self) -> AsyncIterator[Any]:
+        """Follow the tab's key and partner live until the tab goes or the key changes.
+
+        Every (re)start subscribes first, then fetches the snapshot, then applies
+        the events that arrived meanwhile: nothing that happened while no task
+        was following (a partner change, a reload, a dropped socket) is missed.
+        """
         token = self.router.session.client_token
         async with self:
             key, scope, subs = self.api_key, self._scope(), self._subscriptions()
-            partner_id = self.partner_id
-        if not key:
-            return
+            role, partner_id = self.role, self.partner_id
+        if not key or not role or (role == ADMIN and not partner_id):
+            return  # not signed in yet, or an ADMIN who has not chosen a partner
         current = _TASKS.get(token)
         if current is not None and not current[0].done() and current[1] == (key, scope):
             return  # this tab is already live for the same key and partner
@@ -335,19 +360,23 @@ class LiveState(AuthState):
             )
         watchdog = asyncio.create_task(_watchdog(token, me))
         backoff = 0.5
-        reconnecting = False
         try:
             while True:
                 try:
-                    stream = api.subscribe(key, subs)
-                    async with self:
-                        self.live = True
-                    if reconnecting:
-                        # Events may have been missed while the socket was down: resync.
-                        core = await fetch_core(key, *scope.split(":"))
-                        async with self:
-                            self._apply_core(core)
-                    async for _name, data in stream:
+                    async for name, data in api.subscribe(key, subs):
+                        if name == api.READY:
+                            # Subscribed: events now queue up in the stream while the
+                            # snapshot is fetched, and are applied after it.
+                            core = await fetch_core(key, *scope.split(":"))
+                            async with self:
+                                if self._scope() != scope or self.api_key != key:
+                                    return  # signed out or another partner meanwhile
+                                self._apply_core(core)
+                                self.loaded_for = scope
+                                await self._after_resync()
+                                self.live = True
+                                self.live_error = ""
+                            continue
                         (field,) = data.keys()
                         async with self:
                             fire = self._apply_event(field, data[field])
@@ -355,7 +384,10 @@ class LiveState(AuthState):
                         for event in fire:
                             yield event
                         backoff = 0.5
-                except api.Unauthorized:
+                except (api.Unauthorized, api.LiveRefused) as error:
+                    # A retry would be refused the same way: stop, and say why.
+                    async with self:
+                        self.live_error = error.message
                     return
                 except asyncio.CancelledError:
                     raise
@@ -363,7 +395,6 @@ class LiveState(AuthState):
                     log.warning("live connection lost: %r", error)
                 async with self:
                     self.live = False
-                reconnecting = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10)
         finally:
@@ -373,3 +404,6 @@ class LiveState(AuthState):
             with contextlib.suppress(Exception):
                 async with self:
                     self.live = False
+                    # Nobody follows this scope any more: the next page load fetches afresh.
+                    if self.loaded_for == scope:
+                        self.loaded_for = ""

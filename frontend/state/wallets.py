@@ -158,7 +158,7 @@ class WalletsState(LiveState):
 
     # ---- ledger -----------------------------------------------------------
 
-    async def _fetch_ledger(self, after: str | None) -> None:
+    async def fetch_ledger(self, after: str | None) -> None:
         wallet_id = self.wallet.wallet_id
         if not wallet_id:
             return
@@ -192,19 +192,19 @@ class WalletsState(LiveState):
     @rx.event
     async def reload_ledger(self) -> None:
         self.ledger_cursors = []
-        await self._fetch_ledger(None)
+        await self.fetch_ledger(None)
 
     @rx.event
     async def ledger_next_page(self) -> None:
         if self.ledger_has_next:
             self.ledger_cursors = [*self.ledger_cursors, self._ledger_next]
-            await self._fetch_ledger(self._ledger_next)
+            await self.fetch_ledger(self._ledger_next)
 
     @rx.event
     async def ledger_prev_page(self) -> None:
         if self.ledger_cursors:
             self.ledger_cursors = self.ledger_cursors[:-1]
-            await self._fetch_ledger(self.ledger_cursors[-1] if self.ledger_cursors else None)
+            await self.fetch_ledger(self.ledger_cursors[-1] if self.ledger_cursors else None)
 
     @rx.event
     async def set_ledger_kind(self, value: str) -> None:

@@ -220,6 +220,30 @@ def test_admin_chooses_a_partner(page: Page, world: World) -> None:
     )["partner"]["dayBalance"]
     expect(page.locator("#day-balance")).to_have_text(f"{balance} days")
 
+    # Another partner: its overview shows its own alerts only, not Harbour Telecom's.
+    page.click("#partner-picker")
+    page.get_by_role("option", name="Bulk Reseller").click()
+    expect(page.locator("#channel-count")).to_have_text("1000 active")
+    expect(page.locator("#live-badge")).to_have_text(re.compile("Live"))
+    expect(page.locator("#alerts", has_text="below the threshold")).to_have_count(0)
+
+    # Back to Harbour Telecom: the live task follows the new choice, so a top-up made by
+    # another client appears without a reload (it used to stay Offline after a choice).
+    page.click("#partner-picker")
+    page.get_by_role("option", name="Harbour Telecom").click()
+    expect(page.locator("#day-balance")).to_have_text(f"{balance} days")
+    expect(page.locator("#live-badge")).to_have_text(re.compile("Live"))
+    world.api.mutate(
+        world.demo.key,
+        'mutation($w: ID!) { topUpWallet(walletId: $w, amount: "3.10", comment: "Admin view") '
+        "{ userErrors { code message } } }",
+        {"w": world.demo.customers[1]["wallet"]},
+        "topUpWallet",
+    )
+    expect(page.locator("#total-balance")).to_have_text(
+        total_balance(world, world.demo), timeout=2000
+    )
+
 
 def test_invoice_actions(page: Page, world: World) -> None:
     sign_in(page, world, world.demo.key)
