@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from backend.domain.access import Principal
 from backend.domain.models import (
+    AutoRechargeRule,
     Channel,
     ChannelLot,
     Customer,
@@ -53,6 +54,9 @@ class Loaders:
     channel: DataLoader = field(default_factory=lambda: _by_id_loader(Channel))
     wallet_by_customer: DataLoader = field(
         default_factory=lambda: _by_id_loader(Wallet, "customer_id")
+    )
+    recharge_rule_by_wallet: DataLoader = field(
+        default_factory=lambda: _by_id_loader(AutoRechargeRule, "wallet_id")
     )
     invoice_lines: DataLoader = field(
         default_factory=lambda: _children_loader(InvoiceLine, "invoice_id", "position")

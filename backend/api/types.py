@@ -334,8 +334,9 @@ class Wallet:
         return to_connection(page, lambda e: LedgerEntry.from_instance(e, currency))
 
     @strawberry.field
-    async def auto_recharge(self) -> AutoRecharge | None:
-        rule = await models.AutoRechargeRule.get_or_none(wallet_id=self._model.id)
+    async def auto_recharge(self, info: Info) -> AutoRecharge | None:
+        # Through a loader: a page of 200 customers' wallets is one query, not 200.
+        rule = await loaders_of(info).recharge_rule_by_wallet.load(self._model.id)
         return AutoRecharge.from_instance(rule, self._model.currency_code) if rule else None
 
     @strawberry.field(description="Broadcast holds, newest first.")

@@ -332,6 +332,15 @@ class LiveState(AuthState):
             wallets.ledger_cursors = []
             await wallets.fetch_ledger(None)
 
+    async def _wait_for_page_load(self, limit: float = 10.0) -> None:
+        """Wait (up to ``limit`` seconds) while the page's own load is in flight."""
+        deadline = asyncio.get_running_loop().time() + limit
+        while asyncio.get_running_loop().time() < deadline:
+            async with self:
+                if not self.loading:
+                    return
+            await asyncio.sleep(0.05)
+
     @rx.event(background=True)
     async def run_live(self) -> AsyncIterator[Any]:
         """Follow the tab's key and partner live until the tab goes or the key changes.
@@ -366,7 +375,10 @@ class LiveState(AuthState):
                     async for name, data in api.subscribe(key, subs):
                         if name == api.READY:
                             # Subscribed: events now queue up in the stream while the
-                            # snapshot is fetched, and are applied after it.
+                            # snapshot is fetched, and are applied after it. A page
+                            # load still fetching first gets the API to itself, so
+                            # the first paint is not slowed by this second fetch.
+                            await self._wait_for_page_load()
                             core = await fetch_core(key, *scope.split(":"))
                             async with self:
                                 if self._scope() != scope or self.api_key != key:
