@@ -101,8 +101,17 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         unresolved_only: bool = False,
+        partner_id: strawberry.ID | None = None,
     ) -> list[Alert]:
-        query = alerts.visible_to(principal_of(info))
+        """``partnerId`` narrows an ADMIN's view to one partner (another's is NOT_FOUND)."""
+        principal = principal_of(info)
+        query = alerts.visible_to(principal)
+        if partner_id is not None:
+            try:
+                partner = await access.get_partner(principal, partner_id)
+            except DomainError as error:
+                raise as_graphql_error(error) from error
+            query = query.filter(partner_id=partner.id)
         if unresolved_only:
             query = query.filter(resolved_at=None)
         if after:

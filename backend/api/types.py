@@ -489,6 +489,26 @@ class Partner:
         hooks = await models.AlertWebhook.filter(partner_id=self._model.id, removed_at=None)
         return [AlertWebhook.from_instance(hook) for hook in hooks]
 
+    @strawberry.field(
+        description="Every customer's invoices, newest first; `period` is YYYY-MM. Not for CUSTOMER keys."
+    )
+    async def invoices(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        status: InvoiceStatus | None = None,
+        period: str | None = None,
+    ) -> Connection[Invoice]:
+        _not_for_customers(info, "invoices")
+        query = invoices.visible_to(principal_of(info)).filter(partner_id=self._model.id)
+        if status is not None:
+            query = query.filter(status=status)
+        if period is not None:
+            query = query.filter(period=period)
+        page = await fetch_page(query, first=first, after=after, newest_first=True)
+        return to_connection(page, Invoice.from_instance)
+
     @strawberry.field
     async def customers(
         self, info: Info, first: int | None = None, after: str | None = None

@@ -197,3 +197,52 @@ async def test_a_draft_voided_before_issue_stays_out_of_the_customers_sight(bill
     assert pdf.status_code == 404
     # The partner still sees it, voided.
     assert (await billing.partner.data(INVOICE, {"id": draft["id"]}))["invoice"]["status"] == "VOID"
+
+
+async def test_a_partner_lists_every_customers_invoices_in_pages(billing, admin):
+    billing.at(2026, 3, 20, 10, 0)
+    for n in range(3):
+        await billing.customer(f"Customer {n}")
+    for month in (4, 5, 6):
+        billing.at(2026, month + 1, 1, 9, 0)
+        await billing.partner.mutate(GENERATE, {"period": f"2026-{month:02d}"})
+    query = """query($p: ID!, $after: String, $status: InvoiceStatus, $period: String) {
+      partner(id: $p) { invoices(first: 4, after: $after, status: $status, period: $period) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { id period } } } } }"""
+    seen, after = [], None
+    while True:
+        page = (await billing.partner.data(query, {"p": billing.partner_id, "after": after}))[
+            "partner"
+        ]["invoices"]
+        assert page["totalCount"] == 9
+        seen += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == 9  # 3 customers x 3 months, newest first
+    assert seen == sorted(seen, key=int, reverse=True)
+    may = await billing.partner.data(query, {"p": billing.partner_id, "period": "2026-05"})
+    assert {e["node"]["period"] for e in may["partner"]["invoices"]["edges"]} == {"2026-05"}
+    drafts = await billing.partner.data(query, {"p": billing.partner_id, "status": "OPEN"})
+    assert drafts["partner"]["invoices"]["totalCount"] == 0
+    # A customer key may read its partner's name, never its other customers' invoices.
+    customer = await billing.customer("Nosy")
+    refused = await customer.client.execute(query, {"p": billing.partner_id})
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_an_admin_narrows_alerts_to_one_partner(billing, admin):
+    from tests.factories import make_tenant
+
+    dee, draft = await one_invoice(billing)
+    await billing.partner.mutate(FINALIZE, {"id": draft["id"]})
+    billing.at(2026, 5, 20, 0, 0)
+    await runner.run_once()  # INVOICE_OVERDUE for Acme's customer
+    other = await make_tenant(admin, "Other reseller")
+    query = "query($p: ID) { alerts(first: 50, partnerId: $p) { kind partnerId } }"
+    mine = (await admin.data(query, {"p": billing.partner_id}))["alerts"]
+    assert mine and {a["partnerId"] for a in mine} == {billing.partner_id}
+    assert (await admin.data(query, {"p": other.partner_id}))["alerts"] == []
+    refused = await other.partner.execute(query, {"p": billing.partner_id})
+    assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert dee.id
