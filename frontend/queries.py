@@ -102,8 +102,8 @@ query CustomerChannels($customerId: ID!, $first: Int, $after: String) {
 )
 
 ALERTS = """
-query Alerts($first: Int) {
-  alerts(first: $first) {
+query Alerts($first: Int, $partnerId: ID) {
+  alerts(first: $first, partnerId: $partnerId) {
     id kind message partnerId customerId walletId channelId createdAt resolvedAt
   }
 }
@@ -279,11 +279,11 @@ PARTNER_INVOICES = (
     """
 query PartnerInvoices($partnerId: ID!, $status: InvoiceStatus, $after: String) {
   partner(id: $partnerId) {
-    customers(first: 200, after: $after) {
+    invoices(first: 200, after: $after, status: $status) {
       pageInfo { hasNextPage endCursor }
-      edges { node { invoices(first: 24, status: $status) { edges { node { """
+      edges { node { """
     + INVOICE_FIELDS
-    + """ } } } } }
+    + """ } }
     }
   }
 }

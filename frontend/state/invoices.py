@@ -82,9 +82,8 @@ class InvoicesState(LiveState):
                         queries.PARTNER_INVOICES,
                         {"partnerId": self.partner_id, "status": status, "after": after},
                     )
-                    connection = data["partner"]["customers"]
-                    for edge in connection["edges"]:
-                        found.extend(e["node"] for e in edge["node"]["invoices"]["edges"])
+                    connection = data["partner"]["invoices"]
+                    found.extend(edge["node"] for edge in connection["edges"])
                     if not connection["pageInfo"]["hasNextPage"]:
                         break
                     after = connection["pageInfo"]["endCursor"]

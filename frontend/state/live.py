@@ -122,10 +122,9 @@ async def fetch_core(key: str, role: str, partner_id: str, customer_id: str) -> 
 
     async def alerts() -> list[dict[str, Any]]:
         if role == ADMIN:
-            # An ADMIN's alerts are every partner's: keep the chosen partner's only. The API
-            # has no partner filter on `alerts`, so look at its largest page.
-            data = await api.graphql(key, queries.ALERTS, {"first": PAGE})
-            return [a for a in data["alerts"] if a.get("partnerId") == partner_id]
+            # An ADMIN's alerts are every partner's: ask for the chosen partner's only.
+            data = await api.graphql(key, queries.ALERTS, {"first": 100, "partnerId": partner_id})
+            return data["alerts"]
         data = await api.graphql(key, queries.ALERTS, {"first": 100})
         return data["alerts"]
 
