@@ -135,6 +135,24 @@ async def db(database: TestDatabase, tmp_path: Path) -> AsyncIterator[TestDataba
         await close_db()
 
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_channel() -> str:
+    """A fresh pub/sub channel on the real Redis at 127.0.0.1; unreachable fails the test."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as error:
+        pytest.fail(f"Redis at {REDIS_URL} is unreachable: {error}")
+    finally:
+        client.close()
+    return f"daybook-test-{uuid.uuid4().hex}"
+
+
 @pytest.fixture
 def frozen_clock() -> Iterator[FrozenClock]:
     frozen = FrozenClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))

@@ -174,6 +174,16 @@ class Channel:
         return sum(channels.refundable_days(lot, now) for lot in lots)
 
 
+async def invoice_connection(
+    query, first: int | None, after: str | None, status: models.InvoiceStatus | None
+) -> Connection[Invoice]:
+    """A page of invoices, newest first, optionally of one status."""
+    if status is not None:
+        query = query.filter(status=status)
+    page = await fetch_page(query, first=first, after=after, newest_first=True)
+    return to_connection(page, Invoice.from_instance)
+
+
 async def channel_connection(
     query, first: int | None, after: str | None, status: models.ChannelStatus | None
 ) -> Connection[Channel]:
@@ -400,10 +410,7 @@ class Customer:
     ) -> Connection[Invoice]:
         """Newest first; a CUSTOMER key sees issued invoices only (drafts are its partner's)."""
         query = invoices.visible_to(principal_of(info)).filter(customer_id=self._model.id)
-        if status is not None:
-            query = query.filter(status=status)
-        page = await fetch_page(query, first=first, after=after, newest_first=True)
-        return to_connection(page, Invoice.from_instance)
+        return await invoice_connection(query, first, after, status)
 
     async def _assignments(self, info: Info) -> tuple[Any, Any]:
         """The plan assignment in force now and the pending one, from one batched read."""
@@ -502,12 +509,9 @@ class Partner:
     ) -> Connection[Invoice]:
         _not_for_customers(info, "invoices")
         query = invoices.visible_to(principal_of(info)).filter(partner_id=self._model.id)
-        if status is not None:
-            query = query.filter(status=status)
         if period is not None:
             query = query.filter(period=period)
-        page = await fetch_page(query, first=first, after=after, newest_first=True)
-        return to_connection(page, Invoice.from_instance)
+        return await invoice_connection(query, first, after, status)
 
     @strawberry.field
     async def customers(

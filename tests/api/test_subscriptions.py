@@ -13,6 +13,7 @@ from backend.db import transaction
 from backend.domain import ledger
 from backend.domain.models import LedgerEntryKind
 from backend.events.bus import bus
+from tests.conftest import REDIS_URL
 from tests.factories import ADJUST, TOP_UP, make_tenant
 from tests.servers import running_server
 
@@ -149,27 +150,10 @@ async def test_a_subscription_without_a_valid_key_is_closed(db, admin):
     assert t.wallet_id
 
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
 @pytest.fixture
-async def redis_env():
+def redis_env(redis_channel):
     """Environment for servers that share events through the Redis on 127.0.0.1."""
-    import uuid
-
-    import redis.asyncio as redis
-
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (redis.RedisError, OSError) as error:
-        pytest.fail(f"Redis at {REDIS_URL} is unreachable: {error}")
-    finally:
-        await client.aclose()
-    return {
-        "DAYBOOK_REDIS_URL": REDIS_URL,
-        "DAYBOOK_REDIS_CHANNEL": f"daybook-test-{uuid.uuid4().hex}",
-    }
+    return {"DAYBOOK_REDIS_URL": REDIS_URL, "DAYBOOK_REDIS_CHANNEL": redis_channel}
 
 
 async def test_an_event_made_on_one_server_reaches_a_subscriber_on_another(db, admin, redis_env):

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 import redis.asyncio as redis
 
 from backend.events.bus import Event, EventsMissed
 from backend.events.redis_bus import RedisBus
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
+from tests.conftest import REDIS_URL
 
 
 async def _kill_connections_of(bus: RedisBus) -> int:
@@ -29,20 +27,8 @@ async def _kill_connections_of(bus: RedisBus) -> int:
         await admin.aclose()
 
 
-@pytest.fixture
-async def channel() -> str:
-    client = redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except (redis.RedisError, OSError) as error:
-        pytest.fail(f"Redis at {REDIS_URL} is unreachable: {error}")
-    finally:
-        await client.aclose()
-    return f"daybook-test-{uuid.uuid4().hex}"
-
-
-async def test_events_cross_workers_and_a_reconnect_tells_subscribers_to_resync(channel):
-    here, there = RedisBus(REDIS_URL, channel), RedisBus(REDIS_URL, channel)
+async def test_events_cross_workers_and_a_reconnect_tells_subscribers_to_resync(redis_channel):
+    here, there = RedisBus(REDIS_URL, redis_channel), RedisBus(REDIS_URL, redis_channel)
     await here.start()
     await there.start()
     try:
