@@ -275,6 +275,7 @@ class AutoRecharge:
     )
     last_attempt_at: datetime | None
     last_error: str | None
+    _wallet_id: strawberry.Private[int]
 
     @classmethod
     def from_instance(cls, rule: models.AutoRechargeRule, currency_code: str) -> AutoRecharge:
@@ -286,7 +287,19 @@ class AutoRecharge:
             consecutive_failures=rule.consecutive_failures,
             last_attempt_at=rule.last_attempt_at,
             last_error=rule.last_error,
+            _wallet_id=rule.wallet_id,
         )
+
+    @strawberry.field(
+        description="Set while a recharge is in flight: the gateway was asked and its answer "
+        "is not recorded yet (the jobs loop asks again with the same idempotency key). "
+        "Long-pending means the gateway is not answering; no other recharge starts meanwhile."
+    )
+    async def pending_since(self) -> datetime | None:
+        pending = await models.RechargeAttempt.get_or_none(
+            wallet_id=self._wallet_id, status=models.RechargeAttemptStatus.PENDING
+        )
+        return pending.created_at if pending else None
 
 
 @strawberry.type

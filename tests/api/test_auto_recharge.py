@@ -183,6 +183,11 @@ async def test_a_charge_whose_answer_was_lost_is_posted_once_by_the_jobs_loop(
 
         # Another crossing meanwhile must not charge again: one attempt in flight.
         assert await recharge.attempt(int(t.wallet_id)) == "in flight"
+        shown = await t.partner.data(
+            "query($w: ID!) { wallet(id: $w) { autoRecharge { pendingSince } } }",
+            {"w": t.wallet_id},
+        )
+        assert shown["wallet"]["autoRecharge"]["pendingSince"] is not None
         assert (await runner.run_once())["recharge-retry"] == {}  # not stale yet
 
         frozen_clock.advance(timedelta(minutes=3))
@@ -198,6 +203,11 @@ async def test_a_charge_whose_answer_was_lost_is_posted_once_by_the_jobs_loop(
         )
         assert (await wallet_state(t.partner, t.wallet_id))["balance"]["amount"] == "20.00"
         assert (await runner.run_once())["recharge-retry"] == {}
+        cleared = await t.partner.data(
+            "query($w: ID!) { wallet(id: $w) { autoRecharge { pendingSince } } }",
+            {"w": t.wallet_id},
+        )
+        assert cleared["wallet"]["autoRecharge"]["pendingSince"] is None
     finally:
         recharge.gateway.use(recharge.SandboxGateway())
     await assert_ledger_invariants()
