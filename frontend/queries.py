@@ -33,7 +33,7 @@ WALLET_FIELDS = """
   creditLimit { amount currencyCode }
   lowBalanceThreshold { amount currencyCode }
   autoRecharge {
-    enabled consecutiveFailures lastAttemptAt lastError
+    enabled consecutiveFailures lastAttemptAt lastError pendingSince
     threshold { amount } amount { amount } dailyCap { amount }
   }
 """

@@ -179,6 +179,19 @@ def auto_form() -> rx.Component:
                 ),
                 rx.fragment(),
             ),
+            rx.cond(
+                S.wallet.auto_pending_since != "",
+                rx.text(
+                    "A recharge is in flight since ",
+                    S.wallet.auto_pending_since,
+                    ": the payment gateway has not answered yet; it is asked again "
+                    "automatically, and no other recharge starts meanwhile.",
+                    size="1",
+                    color_scheme="amber",
+                    id="auto-pending",
+                ),
+                rx.fragment(),
+            ),
             labelled(
                 "When the balance falls below",
                 rx.input(value=S.auto_threshold, on_change=S.set_auto_threshold),

@@ -83,6 +83,7 @@ class WalletRow:
     auto_cap: str = ""
     auto_failures: int = 0
     auto_last_error: str = ""
+    auto_pending_since: str = ""  # a recharge the gateway has not answered yet
     auto_text: str = ""
 
     @classmethod
@@ -121,6 +122,7 @@ class WalletRow:
             auto_cap=(rule.get("dailyCap") or {}).get("amount", ""),
             auto_failures=int(rule.get("consecutiveFailures") or 0),
             auto_last_error=rule.get("lastError") or "",
+            auto_pending_since=when(rule.get("pendingSince")) if rule.get("pendingSince") else "",
             auto_text=auto_text,
         )
 
