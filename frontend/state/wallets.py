@@ -374,6 +374,9 @@ class WalletsState(LiveState):
             return
         self.saving_settings = True
         yield
+        # Two mutations: whichever succeeded is shown, even if the other is refused.
+        saved: dict[str, Any] | None = None
+        errors: Any = None
         try:
             wallet_id = self.wallet.wallet_id
             data = await api.graphql(
@@ -381,7 +384,11 @@ class WalletsState(LiveState):
             )
             payload = data["setLowBalanceThreshold"]
             errors = api.user_errors(payload, default_field="threshold")
-            if not errors and not self.is_customer and credit != self.wallet.credit_limit:
+            if not errors:
+                saved = payload["wallet"]
+            # Compared as numbers: "500" and "500.00" are the same limit.
+            changed = to_decimal(credit) != to_decimal(self.wallet.credit_limit)
+            if not errors and not self.is_customer and changed:
                 data = await api.graphql(
                     self.api_key,
                     queries.SET_CREDIT_LIMIT,
@@ -389,17 +396,20 @@ class WalletsState(LiveState):
                 )
                 payload = data["setCreditLimit"]
                 errors = api.user_errors(payload, default_field="creditLimit")
+                if not errors:
+                    saved = payload["wallet"]
         except api.ApiError as error:
             self.settings_errors = {"form": error.message}
             return
         finally:
             self.saving_settings = False
+            if saved is not None:
+                self._apply_wallet(saved)
         if errors:
             self.settings_errors = errors_by_control(
                 errors, ["threshold", "creditLimit", "walletId"]
             )
             return
-        self._apply_wallet(payload["wallet"])
         yield rx.toast.success("Wallet settings saved.")
 
     # ---- auto-recharge ----------------------------------------------------

@@ -408,3 +408,28 @@ def test_no_api_key_is_written_to_disk(page: Page, world: World) -> None:
     files = [path for path in states.rglob("*") if path.is_file()] if states.exists() else []
     leaked = [str(path) for path in files if any(key in path.read_bytes() for key in keys)]
     assert leaked == []
+
+
+WALLET_SETTINGS = """query($w: ID!) { wallet(id: $w) {
+  lowBalanceThreshold { amount } creditLimit { amount } } }"""
+
+
+def test_wallet_settings_refused_in_part_say_which_and_keep_the_rest(
+    page: Page, world: World
+) -> None:
+    sign_in(page, world, world.demo.key)
+    customer = world.demo.customers[1]
+    page.goto(f"{world.dashboard_url}/wallets?customer={customer['id']}")
+    expect(page.locator("#wallet-customer")).to_have_text(customer["name"])
+    before = world.api(world.demo.key, WALLET_SETTINGS, {"w": customer["wallet"]})["wallet"]
+    shown_limit = page.locator("#wallet-credit").inner_text()
+
+    page.fill("#threshold", "7.25")
+    page.fill("#credit-limit", "9999999999999")  # past the largest balance: the API refuses it
+    page.click("#settings-save")
+    expect(page.locator(".field-error").first).to_contain_text("must not exceed")
+
+    after = world.api(world.demo.key, WALLET_SETTINGS, {"w": customer["wallet"]})["wallet"]
+    assert after["lowBalanceThreshold"] == {"amount": "7.25"}  # the part that was accepted
+    assert after["creditLimit"] == before["creditLimit"]  # the refused part changed nothing
+    assert page.locator("#wallet-credit").inner_text() == shown_limit
