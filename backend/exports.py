@@ -7,7 +7,7 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -15,13 +15,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from tortoise.queryset import QuerySet
 
 from backend import invoice_pdf as invoice_pdf_module
-from backend.domain import access, invoices, partner_days
+from backend.domain import access, invoices, partner_days, wallets
 from backend.domain.errors import DomainError, InvalidArgument
 from backend.domain.models import (
     Customer,
     DayEntryKind,
     InvoiceLine,
-    LedgerEntry,
     LedgerEntryKind,
     Partner,
 )
@@ -66,7 +65,7 @@ def _datetime(value: str | None, field: str) -> datetime | None:
         raise InvalidArgument(
             f"{field} needs a UTC offset, e.g. 2026-03-01T00:00:00Z.", field=field
         )
-    return parsed.astimezone(UTC)  # stored times are UTC; SQLite compares them as text
+    return parsed
 
 
 async def day_entries_csv(request: Request) -> Response:
@@ -116,15 +115,12 @@ async def wallet_entries_csv(request: Request) -> Response:
             raise InvalidArgument(
                 f"kind must be one of {', '.join(LedgerEntryKind)}.", field="kind"
             )
-        query = LedgerEntry.filter(wallet_id=wallet.id)
-        if kind:
-            query = query.filter(kind=kind)
-        since = _datetime(params.get("since"), "since")
-        until = _datetime(params.get("until"), "until")
-        if since is not None:
-            query = query.filter(created_at__gte=since)
-        if until is not None:
-            query = query.filter(created_at__lt=until)
+        query = wallets.entries_query(
+            wallet,
+            kind=LedgerEntryKind(kind) if kind else None,
+            since=_datetime(params.get("since"), "since"),
+            until=_datetime(params.get("until"), "until"),
+        )
     except DomainError as error:
         return _error(error)
     return _csv_response(
@@ -203,7 +199,7 @@ async def invoice_pdf(request: Request) -> Response:
     )
     # Rendering is CPU work (~10 ms): off the event loop, so other requests go on.
     body = await asyncio.to_thread(invoice_pdf_module.render, document)
-    filename = f"invoice-{invoice.number or f'DRAFT-{invoice.id}'}.pdf"
+    filename = f"invoice-{invoices.display_number(invoice)}.pdf"
     return Response(
         body,
         media_type="application/pdf",

@@ -23,6 +23,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from backend.domain.invoices import display_number
 from backend.domain.models import Invoice, InvoiceLine, InvoiceStatus
 from backend.domain.money import format_micros
 
@@ -119,7 +120,7 @@ def _lines_table(lines: list[InvoiceLine], currency: str, styles) -> Table:
 def render(document: InvoiceDocument) -> bytes:
     invoice = document.invoice
     currency = invoice.currency_code
-    number = invoice.number or f"DRAFT-{invoice.id}"
+    number = display_number(invoice)
     styles = _styles()
     regular, bold = fonts()
     buffer = io.BytesIO()

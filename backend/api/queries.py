@@ -104,14 +104,10 @@ class Query:
         partner_id: strawberry.ID | None = None,
     ) -> list[Alert]:
         """``partnerId`` narrows an ADMIN's view to one partner (another's is NOT_FOUND)."""
-        principal = principal_of(info)
-        query = alerts.visible_to(principal)
-        if partner_id is not None:
-            try:
-                partner = await access.get_partner(principal, partner_id)
-            except DomainError as error:
-                raise as_graphql_error(error) from error
-            query = query.filter(partner_id=partner.id)
+        try:
+            query = await alerts.visible_to_in(principal_of(info), partner_id)
+        except DomainError as error:
+            raise as_graphql_error(error) from error
         if unresolved_only:
             query = query.filter(resolved_at=None)
         if after:

@@ -10,7 +10,7 @@ live here; rules about *which object* an id may name live in
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -21,7 +21,7 @@ from backend.api.context import loaders_of, principal_of
 from backend.api.errors import as_graphql_error
 from backend.api.pagination import Connection, fetch_page, to_connection
 from backend.api.scalars import DecimalString
-from backend.domain import channels, invoices, models, partner_days, plans
+from backend.domain import channels, invoices, models, partner_days, plans, wallets
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError, Forbidden
 from backend.domain.money import format_micros
@@ -344,14 +344,7 @@ class Wallet:
         until: datetime | None = None,
     ) -> Connection[LedgerEntry]:
         """The wallet's ledger, newest first; ``since`` inclusive, ``until`` exclusive."""
-        query = models.LedgerEntry.filter(wallet_id=self._model.id)
-        if kind is not None:
-            query = query.filter(kind=kind)
-        # Stored times are UTC; SQLite compares them as text, so offsets are normalised.
-        if since is not None:
-            query = query.filter(created_at__gte=since.astimezone(UTC))
-        if until is not None:
-            query = query.filter(created_at__lt=until.astimezone(UTC))
+        query = wallets.entries_query(self._model, kind=kind, since=since, until=until)
         page = await fetch_page(query, first=first, after=after, newest_first=True)
         currency = self._model.currency_code
         return to_connection(page, lambda e: LedgerEntry.from_instance(e, currency))
@@ -762,7 +755,7 @@ class Invoice:
         currency = invoice.currency_code
         return cls(
             id=strawberry.ID(str(invoice.id)),
-            number=invoice.number or f"DRAFT-{invoice.id}",
+            number=invoices.display_number(invoice),
             period=invoice.period,
             status=models.InvoiceStatus(invoice.status),
             subtotal=Money.of(invoice.subtotal_micros, currency),

@@ -7,6 +7,9 @@ object raises ``NotFound`` exactly like a missing one, so ids cannot be probed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise.queryset import QuerySet
 
 from backend.db import fetch_row, model_from_row
 from backend.domain.errors import Forbidden, NotFound
@@ -45,6 +48,16 @@ def parse_id(value: str | int | None, *, field: str) -> int:
     if number <= 0:
         raise NotFound(f"No such {field.removesuffix('Id')}.", field=field)
     return number
+
+
+def within(query: QuerySet, since: datetime | None, until: datetime | None) -> QuerySet:
+    """``created_at`` in ``[since, until)``. Stored times are UTC and SQLite compares
+    them as text, so a caller's offset is normalised here, once for every filter."""
+    if since is not None:
+        query = query.filter(created_at__gte=since.astimezone(UTC))
+    if until is not None:
+        query = query.filter(created_at__lt=until.astimezone(UTC))
+    return query
 
 
 def require_role(principal: Principal, *roles: Role) -> None:

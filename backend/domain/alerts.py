@@ -15,7 +15,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
 from backend.db import db_datetime, dialect_sql
-from backend.domain import alert_webhooks
+from backend.domain import access, alert_webhooks
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.models import Alert, AlertKind, Role
@@ -30,6 +30,15 @@ def visible_to(principal: Principal) -> QuerySet:
     if principal.role == Role.PARTNER:
         return Alert.filter(partner_id=principal.partner_id)
     return Alert.filter(customer_id=principal.customer_id)
+
+
+async def visible_to_in(principal: Principal, partner_id: str | None) -> QuerySet:
+    """``visible_to``, narrowed to one partner when asked (another's is NOT_FOUND)."""
+    query = visible_to(principal)
+    if partner_id is None:
+        return query
+    partner = await access.get_partner(principal, partner_id)
+    return query.filter(partner_id=partner.id)
 
 
 def low_days_key(partner_id: int) -> str:

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
-from backend.db import db_datetime, dialect_sql, is_postgres, model_from_row, transaction
+from backend.db import db_datetime, dialect_sql, model_from_row, transaction
 from backend.domain import access, alerts, idempotency, ledger, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
@@ -36,6 +36,7 @@ from backend.domain.errors import (
     NotFound,
 )
 from backend.domain.ledger import FundsPolicy
+from backend.domain.locking import lock_customer
 from backend.domain.models import AlertKind, Invoice, InvoiceStatus, LedgerEntryKind, Role
 from backend.domain.money import format_micros
 
@@ -45,6 +46,11 @@ PAYMENT_TERMS = timedelta(days=15)
 def invoice_number(partner_id: int, issued_at: datetime, sequence: int) -> str:
     """``P1-2026-000042``: the partner, the year of issue, the partner's sequence."""
     return f"P{partner_id}-{issued_at.year}-{sequence:06d}"
+
+
+def display_number(invoice: Invoice) -> str:
+    """The number people see: the issued one, or ``DRAFT-<id>`` before finalisation."""
+    return invoice.number or f"DRAFT-{invoice.id}"
 
 
 def overdue_key(invoice_id: int) -> str:
@@ -148,23 +154,10 @@ async def finalize(principal: Principal, *, invoice_id: str) -> Invoice:
     return numbered
 
 
-async def _lock_customer(conn: BaseDBAsyncClient, customer_id: int) -> None:
-    """Serialise every change of a customer's suspension on its row.
-
-    Taken in a statement of its own, before the one that reads the invoices:
-    under READ COMMITTED each statement sees what had committed when it began,
-    so the read that follows the wait sees the other transaction's invoices.
-    (One UPDATE with the check inside would re-check only the customer row.)
-    Lock order everywhere: invoice, then wallet, then customer.
-    """
-    if is_postgres(conn):
-        await conn.execute_query("SELECT id FROM customers WHERE id = $1 FOR UPDATE", [customer_id])
-
-
 async def _settled(conn: BaseDBAsyncClient, invoice: Invoice) -> None:
     """The invoice no longer stands against its customer: clear the overdue state."""
     await alerts.resolve_open(conn, overdue_key(invoice.id))
-    await _lock_customer(conn, invoice.customer_id)
+    await lock_customer(conn, invoice.customer_id)
     await conn.execute_query(
         dialect_sql(
             conn,
@@ -303,7 +296,7 @@ async def mark_overdue() -> int:
             )
             if invoice is None:
                 continue  # paid or voided meanwhile
-            await _lock_customer(conn, invoice.customer_id)
+            await lock_customer(conn, invoice.customer_id)
             await conn.execute_query(
                 dialect_sql(conn, "UPDATE customers SET suspended = TRUE WHERE id = $1"),
                 [invoice.customer_id],

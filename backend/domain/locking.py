@@ -26,3 +26,16 @@ async def lock_channels(conn: BaseDBAsyncClient, channel_ids: Iterable[int]) -> 
         sql += " FOR UPDATE"
     rows = await conn.execute_query_dict(dialect_sql(conn, sql), ids)
     return [model_from_row(Channel, row) for row in rows]
+
+
+async def lock_customer(conn: BaseDBAsyncClient, customer_id: int) -> None:
+    """The customer row, locked: every change of its suspension is serialised on it.
+
+    Taken in a statement of its own, before the one that reads the invoices:
+    under READ COMMITTED each statement sees what had committed when it began,
+    so the read that follows the wait sees the other transaction's invoices.
+    (One UPDATE with the check inside would re-check only the customer row.)
+    Lock order everywhere: invoice, then wallet, then customer.
+    """
+    if is_postgres(conn):
+        await conn.execute_query("SELECT id FROM customers WHERE id = $1 FOR UPDATE", [customer_id])

@@ -7,7 +7,7 @@ the channels module.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -93,12 +93,7 @@ def history_query(
             query = query.filter(id=0)
     if kind is not None:
         query = query.filter(kind=kind)
-    # Stored times are UTC; SQLite compares them as text, so offsets are normalised.
-    if since is not None:
-        query = query.filter(created_at__gte=since.astimezone(UTC))
-    if until is not None:
-        query = query.filter(created_at__lt=until.astimezone(UTC))
-    return query
+    return access.within(query, since, until)
 
 
 async def set_low_days_threshold(

@@ -7,9 +7,11 @@ so a retried call with the same key is answered with the first movement.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.queryset import QuerySet
 
 from backend.db import transaction
 from backend.domain import access, alerts, idempotency, ledger, validation
@@ -132,6 +134,21 @@ async def charge_integration(
         comment=validation.comment(comment, required=True),
         idempotency_key=idempotency_key,
     )
+
+
+def entries_query(
+    wallet: Wallet,
+    *,
+    kind: LedgerEntryKind | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet:
+    """The wallet's ledger with the ``Wallet.entries`` filters (GraphQL and CSV alike);
+    ``since`` inclusive, ``until`` exclusive. The caller has already checked access."""
+    query = LedgerEntry.filter(wallet_id=wallet.id)
+    if kind is not None:
+        query = query.filter(kind=kind)
+    return access.within(query, since, until)
 
 
 async def set_credit_limit(principal: Principal, *, wallet_id: str, credit_limit: str) -> Wallet:
