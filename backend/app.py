@@ -24,10 +24,11 @@ from strawberry.exceptions import ConnectionRejectionError
 from backend import exports
 from backend.api.context import Context
 from backend.api.schema import build_schema
-from backend.db import close_db, connection, drain_after_commit, init_db
+from backend.db import close_db, connection, init_db
 from backend.domain import api_keys
 from backend.domain.access import Principal
 from backend.domain.errors import Unauthenticated
+from backend.domain.unit_of_work import drain_after_commit
 from backend.events.bus import bus
 from backend.events.redis_bus import RedisBus
 from backend.jobs import runner

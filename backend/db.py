@@ -1,17 +1,13 @@
 """Database wiring: the Tortoise configuration, start-up and shutdown.
 
-Hot-path SQL lives in the domain modules that own it (``domain/ledger.py``,
-``domain/days.py``); this module only knows how to reach the database and which
-dialect it speaks.
+Hot-path SQL lives in the domain modules that own it (``domain/movements.py``);
+this module only knows how to reach the database and which dialect it speaks.
+Transactions, and what follows their commit, are ``domain/unit_of_work.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +17,6 @@ from tortoise import Tortoise, connections
 from tortoise.backends.base import executor
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
-from tortoise.transactions import in_transaction
 
 from backend.settings import Settings, get_settings
 
@@ -158,50 +153,9 @@ def model_from_row(model: type[ModelT], row: dict[str, Any]) -> ModelT:
     return model._init_from_db(**row)
 
 
-@asynccontextmanager
-async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
-    """A database transaction whose recorded events are published after it commits.
-
-    Nested calls run inside the outer transaction; only the outermost one
-    publishes, and a rollback anywhere publishes nothing (design rule 7).
-    """
-    from backend.events import outbox
-    from backend.events.bus import bus
-
-    token = outbox.open_outbox()
-    position = outbox.mark() if token is None else None
-    try:
-        async with in_transaction() as conn:
-            yield conn
-    except BaseException:
-        if token is not None:
-            outbox.close_outbox(token)
-        else:
-            outbox.rollback_to(position)  # a savepoint rolled back: so do its events
-        raise
-    if token is not None:
-        events, tasks = outbox.close_outbox(token)
-        # Tasks first: nothing that happens while publishing can lose them.
-        for task in tasks:
-            # Side effects (a payment gateway call) run on their own, after the
-            # commit, so the request that committed never waits on them.
-            running = asyncio.create_task(_run_after_commit(task))
-            _after_commit_tasks.add(running)
-            running.add_done_callback(_after_commit_tasks.discard)
-        await bus.publish(events)
-
-
-_after_commit_tasks: set[asyncio.Task] = set()
-
-
-async def drain_after_commit() -> None:
-    """Wait for every after-commit task started so far (shutdown, tests)."""
-    while _after_commit_tasks:
-        await asyncio.gather(*list(_after_commit_tasks), return_exceptions=True)
-
-
-async def _run_after_commit(task) -> None:
-    try:
-        await task()
-    except Exception:
-        logging.getLogger("daybook.db").exception("after-commit task failed")
+def row_of(instance: Any) -> dict[str, Any]:
+    """A model instance as its row: column name -> value (what an event carries)."""
+    return {
+        column: getattr(instance, name)
+        for name, column in instance._meta.fields_db_projection.items()
+    }

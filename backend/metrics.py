@@ -25,3 +25,11 @@ SUBSCRIBERS_DROPPED = Counter(
 JOB_RUNS = Counter(
     "daybook_job_runs_total", "Periodic job runs, by job and outcome", ["job", "outcome"]
 )
+EVENTS_PUBLISH_FAILED = Counter(
+    "daybook_events_publish_failed_total",
+    "Events that could not be sent to the other workers (Redis unreachable)",
+)
+REACTIONS_FAILED = Counter(
+    "daybook_reactions_failed_total",
+    "Reactions to committed movements that failed (the jobs loop's sweep puts alerts right)",
+)

@@ -1,29 +1,36 @@
 """The Subscription root: live changes over graphql-transport-ws, after commit only.
 
 Each resolver checks what the caller may see, subscribes to the bus topics
-of exactly that, and turns every event into fresh API objects (read after the
-commit that produced the event). A caller never subscribes to another
+of exactly that, and turns every event into API objects from the rows the
+event carries: delivery reads nothing from the database, so a partner-wide
+stream costs no query per event. A caller never subscribes to another
 tenant's topics: a foreign id is answered NOT_FOUND and streams nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any, TypeVar
 
 import strawberry
 from starlette.websockets import WebSocket
 from strawberry.types import Info
+from tortoise.fields import DatetimeField
 
 from backend.api.context import principal_of
 from backend.api.errors import as_graphql_error
 from backend.api.types import Alert, Channel, DayEntry, LedgerEntry, Partner, Wallet
+from backend.db import model_from_row
 from backend.domain import access, channels, models
 from backend.domain.access import Principal
 from backend.domain.errors import DomainError, Forbidden
+from backend.events import topics as topic_names
 from backend.events.bus import Dropped, Event, bus
 from backend.metrics import SUBSCRIBERS_DROPPED, SUBSCRIPTIONS
+
+ModelT = TypeVar("ModelT")
 
 
 @strawberry.type
@@ -73,37 +80,42 @@ async def _events(info: Info, topics: list[str]) -> AsyncGenerator[Event, None]:
         SUBSCRIPTIONS.dec()
 
 
-class _DeliveryCache:
-    """Rows read for an event, shared by every local subscriber that receives it.
+def _row(model: type[ModelT], row: dict[str, Any]) -> ModelT:
+    """A model instance from an event's row: no database read at delivery.
 
-    A partner-wide stream sees every movement: without this each subscriber
-    would read the same wallet and entry again for the same event.
+    Events carry JSON-safe rows (datetimes as ISO text), the same in-process
+    and through Redis; the ORM's own conversion does the rest.
     """
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._loads: dict[tuple, asyncio.Future] = {}
-
-    async def get(self, key: tuple, load) -> object:
-        future = self._loads.get(key)
-        if future is None:
-            future = asyncio.ensure_future(load())
-            self._loads[key] = future
-            if len(self._loads) > self.size:
-                self._loads.pop(next(iter(self._loads)))
-        return await asyncio.shield(future)
+    values = dict(row)
+    for name in _datetime_columns(model):
+        value = values.get(name)
+        if isinstance(value, str):
+            values[name] = datetime.fromisoformat(value)
+    return model_from_row(model, values)
 
 
-_cache = _DeliveryCache()
+def _datetime_columns(model: type) -> list[str]:
+    cached = _DATETIME_COLUMNS.get(model)
+    if cached is None:
+        cached = [
+            column
+            for name, column in model._meta.fields_db_projection.items()
+            if isinstance(model._meta.fields_map[name], DatetimeField)
+        ]
+        _DATETIME_COLUMNS[model] = cached
+    return cached
+
+
+_DATETIME_COLUMNS: dict[type, list[str]] = {}
 
 
 def _tenant_topics(principal: Principal, kind: str) -> list[str]:
     """Everything of ``kind`` the caller may see, when it names no object."""
     if principal.role == models.Role.ADMIN:
-        return [f"{kind}:*"]
+        return [topic_names.every(kind)]
     if principal.role == models.Role.PARTNER:
-        return [f"partner:{principal.partner_id}:{kind}"]
-    return [f"customer:{principal.customer_id}:{kind}"]
+        return [topic_names.partner(principal.partner_id, kind)]
+    return [topic_names.customer(principal.customer_id, kind)]
 
 
 @strawberry.type
@@ -116,21 +128,14 @@ class Subscription:
         try:
             if wallet_id is not None:
                 wallet = await access.get_wallet(principal, wallet_id)
-                topics = [f"wallet:{wallet.id}"]
+                topics = [topic_names.wallet(wallet.id)]
             else:
-                topics = _tenant_topics(principal, "balance")
+                topics = _tenant_topics(principal, topic_names.BALANCE)
         except DomainError as error:
             raise as_graphql_error(error) from error
         async for event in _events(info, topics):
-            wallet_id, entry_id = event.data["wallet_id"], event.data["entry_id"]
-
-            async def load(wallet_id: int = wallet_id, entry_id: int = entry_id):
-                return (
-                    await models.Wallet.get(id=wallet_id),
-                    await models.LedgerEntry.get(id=entry_id),
-                )
-
-            wallet, entry = await _cache.get(("balance", wallet_id, entry_id), load)
+            wallet = _row(models.Wallet, event.data["wallet"])
+            entry = _row(models.LedgerEntry, event.data["entry"])
             yield BalanceEvent(
                 wallet=Wallet.from_instance(wallet),
                 entry=LedgerEntry.from_instance(entry, wallet.currency_code),
@@ -146,14 +151,14 @@ class Subscription:
                 raise Forbidden("A customer cannot follow its partner's day balance.")
             if partner_id is not None:
                 partner = await access.get_partner(principal, partner_id)
-                topics = [f"partner:{partner.id}:days"]
+                topics = [topic_names.partner(partner.id, topic_names.DAYS)]
             else:
-                topics = _tenant_topics(principal, "days")
+                topics = _tenant_topics(principal, topic_names.DAYS)
         except DomainError as error:
             raise as_graphql_error(error) from error
         async for event in _events(info, topics):
-            partner = await models.Partner.get(id=event.data["partner_id"])
-            entry = await models.DayEntry.get(id=event.data["entry_id"])
+            partner = _row(models.Partner, event.data["partner"])
+            entry = _row(models.DayEntry, event.data["entry"])
             yield DayBalanceEvent(
                 partner=Partner.from_instance(partner), entry=DayEntry.from_instance(entry)
             )
@@ -166,16 +171,16 @@ class Subscription:
         try:
             if channel_id is not None:
                 channel = await channels.get_channel(principal, channel_id)
-                topics = [f"channel:{channel.id}"]
+                topics = [topic_names.channel(channel.id)]
             else:
-                topics = _tenant_topics(principal, "channel")
+                topics = _tenant_topics(principal, topic_names.CHANNEL)
         except DomainError as error:
             raise as_graphql_error(error) from error
         async for event in _events(info, topics):
-            yield Channel.from_instance(await models.Channel.get(id=event.data["channel_id"]))
+            yield Channel.from_instance(_row(models.Channel, event.data["channel"]))
 
     @strawberry.subscription(description="Alerts as they fire, and again when they resolve.")
     async def alerts(self, info: Info) -> AsyncGenerator[Alert, None]:
-        topics = _tenant_topics(principal_of(info), "alert")
+        topics = _tenant_topics(principal_of(info), topic_names.ALERT)
         async for event in _events(info, topics):
-            yield Alert.from_instance(await models.Alert.get(id=event.data["alert_id"]))
+            yield Alert.from_instance(_row(models.Alert, event.data["alert"]))

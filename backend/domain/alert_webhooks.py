@@ -20,13 +20,13 @@ from urllib.parse import urlparse
 import httpx
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import db_datetime, dialect_sql, transaction
-from backend.domain import access
+from backend.db import db_datetime, dialect_sql
+from backend.domain import access, unit_of_work
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.errors import InvalidArgument, NotFound
 from backend.domain.models import Alert, AlertDelivery, AlertWebhook, DeliveryStatus, Role
-from backend.events import outbox
+from backend.domain.unit_of_work import transaction
 
 log = logging.getLogger("daybook.alert_webhooks")
 
@@ -86,7 +86,7 @@ async def enqueue(conn: BaseDBAsyncClient, *, alert_id: int, partner_id: int | N
     )
     for row in rows:
         delivery_id = row["id"]
-        outbox.after_commit(lambda delivery_id=delivery_id: deliver(delivery_id))
+        unit_of_work.after_commit(lambda delivery_id=delivery_id: deliver(delivery_id))
 
 
 def _body(alert: Alert) -> bytes:

@@ -4,7 +4,14 @@ An alert fires once: each carries a ``dedupe_key`` that is unique while set.
 Alerts that fire "once per crossing" (LOW_DAYS, LOW_BALANCE) use an *open* key
 per tenant and clear it when resolved, so the next crossing fires again;
 channel alerts keep a key per channel and expiry date forever.
-Pushing alerts to subscribers after commit comes with the events module.
+
+The threshold alerts are kept true to the balance by ``reconcile_*``: called
+by the reactions to a committed movement that crossed a threshold, with the
+balance row locked, they raise or resolve to match the balance as it is
+*now*. So two crossings reacted to out of order still end right, and the jobs
+loop's ``sweep`` puts right a reaction that never ran (a worker that died
+between the commit and its reaction). Every alert and resolution is pushed
+to subscribers (its whole row) and to the partner's alert webhooks.
 """
 
 from __future__ import annotations
@@ -14,13 +21,13 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
-from backend.db import db_datetime, dialect_sql
-from backend.domain import access, alert_webhooks
+from backend.db import connection, db_datetime, dialect_sql
+from backend.domain import access, alert_webhooks, locking, unit_of_work
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.models import Alert, AlertKind, Role
 from backend.domain.money import format_micros
-from backend.events import publish
+from backend.events import changes
 
 
 def visible_to(principal: Principal) -> QuerySet:
@@ -70,7 +77,7 @@ async def raise_alert(
             conn,
             "INSERT INTO alerts (kind, message, partner_id, customer_id, wallet_id, channel_id,"
             " dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING *",
         ),
         [
             kind.value,
@@ -85,8 +92,7 @@ async def raise_alert(
     )
     if not rows:
         return None
-    publish.alert_changed(alert_id=rows[0]["id"], partner_id=partner_id, customer_id=customer_id)
-    await alert_webhooks.enqueue(conn, alert_id=rows[0]["id"], partner_id=partner_id)
+    await _pushed(conn, rows)
     return rows[0]["id"]
 
 
@@ -96,11 +102,11 @@ async def resolve_open(conn: BaseDBAsyncClient, dedupe_key: str) -> None:
         dialect_sql(
             conn,
             "UPDATE alerts SET resolved_at = $1, dedupe_key = NULL"
-            " WHERE dedupe_key = $2 AND resolved_at IS NULL RETURNING id, partner_id, customer_id",
+            " WHERE dedupe_key = $2 AND resolved_at IS NULL RETURNING *",
         ),
         [db_datetime(conn, clock.now()), dedupe_key],
     )
-    await _resolved(conn, rows)
+    await _pushed(conn, rows)
 
 
 async def resolve_channel_alerts_many(conn: BaseDBAsyncClient, channel_ids: list[int]) -> None:
@@ -113,67 +119,102 @@ async def resolve_channel_alerts_many(conn: BaseDBAsyncClient, channel_ids: list
             conn,
             f"UPDATE alerts SET resolved_at = $1 WHERE channel_id IN ({placeholders})"
             " AND kind IN ('CHANNEL_EXPIRING', 'CHANNEL_EXPIRED') AND resolved_at IS NULL"
-            " RETURNING id, partner_id, customer_id",
+            " RETURNING *",
         ),
         [db_datetime(conn, clock.now()), *channel_ids],
     )
-    await _resolved(conn, rows)
+    await _pushed(conn, rows)
 
 
-async def _resolved(conn: BaseDBAsyncClient, rows: list[dict]) -> None:
-    """A resolution is pushed again, so a dashboard (or a webhook) can clear the alert."""
+async def _pushed(conn: BaseDBAsyncClient, rows: list[dict]) -> None:
+    """An alert, or its resolution, goes to subscribers and to the partner's webhooks."""
     for row in rows:
-        publish.alert_changed(
-            alert_id=row["id"], partner_id=row["partner_id"], customer_id=row["customer_id"]
-        )
+        unit_of_work.record(changes.alert_changed(alert=row))
         await alert_webhooks.enqueue(conn, alert_id=row["id"], partner_id=row["partner_id"])
 
 
-async def on_day_balance_moved(
-    conn: BaseDBAsyncClient, *, partner_id: int, before: int, after: int, threshold: int | None
-) -> None:
-    """LOW_DAYS fires when the balance crosses below the threshold, resolves when it recovers."""
-    if threshold is None:
-        return
-    if before >= threshold > after:
-        await raise_alert(
-            conn,
-            kind=AlertKind.LOW_DAYS,
-            message=f"The day balance is {after} days, below the threshold of {threshold}.",
-            dedupe_key=low_days_key(partner_id),
-            partner_id=partner_id,
-        )
-    elif before < threshold <= after:
-        await resolve_open(conn, low_days_key(partner_id))
+async def _has_open(conn: BaseDBAsyncClient, dedupe_key: str) -> bool:
+    rows = await conn.execute_query_dict(
+        dialect_sql(conn, "SELECT id FROM alerts WHERE dedupe_key = $1"), [dedupe_key]
+    )
+    return bool(rows)
 
 
-async def on_wallet_balance_moved(
-    conn: BaseDBAsyncClient,
-    *,
-    wallet_id: int,
-    customer_id: int,
-    before: int,
-    after: int,
-    threshold: int | None,
-) -> None:
-    """LOW_BALANCE fires when the balance crosses below the threshold, resolves when it recovers."""
-    if threshold is None:
-        return
-    if before >= threshold > after:
-        rows = await conn.execute_query_dict(
-            dialect_sql(conn, "SELECT partner_id FROM customers WHERE id = $1"), [customer_id]
-        )
-        await raise_alert(
-            conn,
-            kind=AlertKind.LOW_BALANCE,
-            message=(
-                f"The wallet balance is {format_micros(after)}, below the threshold of "
-                f"{format_micros(threshold)}."
-            ),
-            dedupe_key=low_balance_key(wallet_id),
-            partner_id=rows[0]["partner_id"],
-            customer_id=customer_id,
-            wallet_id=wallet_id,
-        )
-    elif before < threshold <= after:
-        await resolve_open(conn, low_balance_key(wallet_id))
+async def reconcile_low_balance(wallet_id: int) -> None:
+    """LOW_BALANCE open exactly while the balance is below the wallet's threshold."""
+    async with unit_of_work.transaction() as conn:
+        wallet = await locking.lock_wallet(conn, wallet_id)
+        if wallet is None:
+            return
+        await settle_low_balance(conn, wallet)
+
+
+async def settle_low_balance(conn: BaseDBAsyncClient, wallet: dict) -> None:
+    """Raise or resolve LOW_BALANCE to match ``wallet`` (a row, locked, with ``partner_id``)."""
+    threshold, balance = wallet["low_balance_threshold_micros"], wallet["balance_micros"]
+    key = low_balance_key(wallet["id"])
+    if threshold is not None and balance < threshold:
+        if not await _has_open(conn, key):
+            await raise_alert(
+                conn,
+                kind=AlertKind.LOW_BALANCE,
+                message=(
+                    f"The wallet balance is {format_micros(balance)}, below the threshold of "
+                    f"{format_micros(threshold)}."
+                ),
+                dedupe_key=key,
+                partner_id=wallet["partner_id"],
+                customer_id=wallet["customer_id"],
+                wallet_id=wallet["id"],
+            )
+    else:
+        await resolve_open(conn, key)
+
+
+async def reconcile_low_days(partner_id: int) -> None:
+    """LOW_DAYS open exactly while the day balance is below the partner's threshold."""
+    async with unit_of_work.transaction() as conn:
+        partner = await locking.lock_partner(conn, partner_id)
+        if partner is None:
+            return
+        await settle_low_days(conn, partner)
+
+
+async def settle_low_days(conn: BaseDBAsyncClient, partner: dict) -> None:
+    """Raise or resolve LOW_DAYS to match ``partner`` (a row, locked)."""
+    threshold, balance = partner["low_days_threshold"], partner["day_balance"]
+    key = low_days_key(partner["id"])
+    if threshold is not None and balance < threshold:
+        if not await _has_open(conn, key):
+            await raise_alert(
+                conn,
+                kind=AlertKind.LOW_DAYS,
+                message=f"The day balance is {balance} days, below the threshold of {threshold}.",
+                dedupe_key=key,
+                partner_id=partner["id"],
+            )
+    else:
+        await resolve_open(conn, key)
+
+
+async def sweep() -> int:
+    """The jobs loop: reconcile every threshold alert that disagrees with its balance; how many."""
+    conn = connection()
+    wallets = await conn.execute_query_dict(
+        "SELECT w.id FROM wallets w WHERE"
+        " (w.low_balance_threshold_micros IS NOT NULL"
+        "  AND w.balance_micros < w.low_balance_threshold_micros)"
+        " <> EXISTS (SELECT 1 FROM alerts a WHERE a.dedupe_key = 'LOW_BALANCE:' || w.id || ':open')"
+        " ORDER BY w.id"
+    )
+    partners = await conn.execute_query_dict(
+        "SELECT p.id FROM partners p WHERE"
+        " (p.low_days_threshold IS NOT NULL AND p.day_balance < p.low_days_threshold)"
+        " <> EXISTS (SELECT 1 FROM alerts a WHERE a.dedupe_key = 'LOW_DAYS:' || p.id || ':open')"
+        " ORDER BY p.id"
+    )
+    for row in wallets:
+        await reconcile_low_balance(row["id"])
+    for row in partners:
+        await reconcile_low_days(row["id"])
+    return len(wallets) + len(partners)

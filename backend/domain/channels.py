@@ -17,8 +17,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from backend.db import transaction
-from backend.domain import access, alerts, day_ledger, idempotency, validation
+from backend.db import row_of
+from backend.domain import access, alerts, day_ledger, idempotency, unit_of_work, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.day_ledger import DayItem
@@ -37,7 +37,8 @@ from backend.domain.models import (
     Role,
     TrialClaim,
 )
-from backend.events import publish
+from backend.domain.unit_of_work import transaction
+from backend.events import changes
 
 DAY = timedelta(days=1)
 TRIAL_DAYS = 5
@@ -466,6 +467,5 @@ async def set_messaging_tier(
 
 
 def _changed(channel: Channel) -> None:
-    publish.channel_changed(
-        channel_id=channel.id, partner_id=channel.partner_id, customer_id=channel.customer_id
-    )
+    """Subscribers get the channel as this transaction leaves it, once it commits."""
+    unit_of_work.record(changes.channel_changed(channel=row_of(channel)))

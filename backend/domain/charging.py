@@ -14,7 +14,7 @@ from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import db_datetime, dialect_sql, is_postgres, transaction
+from backend.db import db_datetime, dialect_sql, is_postgres
 from backend.domain import access, holds, ledger, rates, validation
 from backend.domain.access import Principal
 from backend.domain.channels import InvalidPhoneNumber, get_channel, normalise_phone_number
@@ -33,6 +33,7 @@ from backend.domain.models import (
     Role,
     Wallet,
 )
+from backend.domain.unit_of_work import transaction
 
 USER_INITIATED_CATEGORIES = (ConversationCategory.SERVICE,)
 

@@ -1,48 +1,43 @@
 """The day ledger: the one module that writes partner day balances (design rule 1).
 
-It works like the money ledger (``backend.domain.ledger``): one conditional
-UPDATE of the partner row and one INSERT of the entry in the caller's
-transaction. The condition ``day_balance + days >= 0`` is the whole
+It is the money ledger's twin over the same mechanism (``movements``): one
+conditional UPDATE of the partner row and one INSERT of the entries in the
+caller's unit of work. The guard ``day_balance + days >= 0`` is the whole
 "enough days?" check, so concurrent allocations cannot overdraw the balance;
 the CHECK constraint ``day_balance >= 0`` is the database's second line.
+
+It writes, returns the movement (the partner row as it left it, the entry)
+and records it in the unit of work; it calls nobody
+(``backend.domain.reactions`` decides what follows).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import db_datetime, dialect_sql, is_postgres
-from backend.domain import alerts
+from backend.db import dialect_sql, model_from_row
+from backend.domain import movements, unit_of_work
 from backend.domain.clock import clock
 from backend.domain.errors import InsufficientDays, InvalidDays, NotFound
-from backend.domain.models import DayEntry, DayEntryKind
-from backend.events import publish
+from backend.domain.models import DayEntry, DayEntryKind, Partner
 
 # Far more days than any partner will ever buy, far inside a 64-bit column.
 MAX_DAY_BALANCE = 10**12
 
-_POSTGRES_MOVE = """
-WITH moved AS (
-    UPDATE partners SET day_balance = day_balance + $2::bigint
-    WHERE id = $1 AND day_balance + $2 >= 0 AND day_balance + $2 <= $3
-    RETURNING id, day_balance, low_days_threshold
-), entry AS (
-    INSERT INTO day_entries (partner_id, kind, days, day_balance_after, comment, channel_id, created_at)
-    SELECT id, $4::varchar, $2::bigint, day_balance, $5::varchar, $7::bigint, $6::timestamptz
-    FROM moved
-    RETURNING id, day_balance_after
+BOOK = movements.Book(
+    account_table="partners",
+    balance_column="day_balance",
+    entry_table="day_entries",
+    entry_account_column="partner_id",
+    entry_amount_column="days",
+    entry_balance_column="day_balance_after",
+    entry_columns=("kind", "comment", "channel_id"),
+    entry_column_types=("varchar", "varchar", "bigint"),
 )
-SELECT entry.id, entry.day_balance_after, moved.low_days_threshold FROM entry CROSS JOIN moved
-"""
-
-# Move the balance by a total; the entries are then written with running balances.
-_UPDATE = """
-UPDATE partners SET day_balance = day_balance + $2
-WHERE id = $1 AND day_balance + $2 >= 0 AND day_balance + $2 <= $3
-RETURNING day_balance, low_days_threshold
-"""
+_GUARD = "day_balance + $2 >= 0 AND day_balance + $2 <= $3"
 
 
 @dataclass(frozen=True)
@@ -57,8 +52,29 @@ class DayItem:
 
 @dataclass(frozen=True)
 class DayMovement:
-    entry: DayEntry
+    """One day entry, and the partner row as that entry left it."""
+
+    partner_row: dict[str, Any]
+    entry_row: dict[str, Any]
     balance_before: int
+
+    @property
+    def partner_id(self) -> int:
+        return self.partner_row["id"]
+
+    @property
+    def balance_after(self) -> int:
+        return self.entry_row["day_balance_after"]
+
+    @property
+    def partner(self) -> Partner:
+        return model_from_row(Partner, self.partner_row)
+
+    @property
+    def entry(self) -> DayEntry:
+        entry = DayEntry(**self.entry_row)
+        entry._saved_in_db = True
+        return entry
 
 
 async def post(
@@ -71,29 +87,10 @@ async def post(
     channel_id: int | None = None,
 ) -> DayMovement:
     """Move ``days`` (signed; 0 only for a history line such as a free trial) and append the entry."""
-    if not is_postgres(conn):
-        (movement,) = await post_many(
-            conn, partner_id=partner_id, items=[DayItem(days, kind, comment, channel_id)]
-        )
-        return movement
-    now = clock.now()
-    rows = await conn.execute_query_dict(
-        _POSTGRES_MOVE,
-        [partner_id, days, MAX_DAY_BALANCE, kind.value, comment, now, channel_id],
+    (movement,) = await post_many(
+        conn, partner_id=partner_id, items=[DayItem(days, kind, comment, channel_id)]
     )
-    if not rows:
-        await _explain_refusal(conn, partner_id, days)
-    after = rows[0]["day_balance_after"]
-    await alerts.on_day_balance_moved(
-        conn,
-        partner_id=partner_id,
-        before=after - days,
-        after=after,
-        threshold=rows[0]["low_days_threshold"],
-    )
-    entry = _entry(rows[0]["id"], partner_id, DayItem(days, kind, comment, channel_id), after, now)
-    publish.days_moved(partner_id=partner_id, entry_id=entry.id)
-    return DayMovement(entry=entry, balance_before=after - days)
+    return movement
 
 
 async def post_many(
@@ -108,73 +105,34 @@ async def post_many(
         return []
     if any(item.days > 0 for item in items) and any(item.days < 0 for item in items):
         raise ValueError("post_many moves days one way only")
-    now = clock.now()
     total = sum(item.days for item in items)
-    rows = await conn.execute_query_dict(
-        dialect_sql(conn, _UPDATE), [partner_id, total, MAX_DAY_BALANCE]
-    )
-    if not rows:
-        await _explain_refusal(conn, partner_id, total)
-    before = rows[0]["day_balance"] - total
-    running = before
-    values: list[object] = []
-    placeholders = []
-    balances = []
-    for n, item in enumerate(items):
-        running += item.days
-        balances.append(running)
-        base = n * 7
-        placeholders.append("(" + ", ".join(f"${base + k}" for k in range(1, 8)) + ")")
-        values += [
-            partner_id,
-            item.kind.value,
-            item.days,
-            running,
-            item.comment,
-            item.channel_id,
-            db_datetime(conn, now),
-        ]
-    inserted = await conn.execute_query_dict(
-        dialect_sql(
-            conn,
-            "INSERT INTO day_entries (partner_id, kind, days, day_balance_after, comment,"
-            " channel_id, created_at) VALUES " + ", ".join(placeholders) + " RETURNING id",
-        ),
-        values,
-    )
-    # Ids come from one sequence in one statement, so their order is the rows' order.
-    ids = sorted(row["id"] for row in inserted)
-    for entry_id in ids:
-        publish.days_moved(partner_id=partner_id, entry_id=entry_id)
-    await alerts.on_day_balance_moved(
+    applied = await movements.apply(
         conn,
-        partner_id=partner_id,
-        before=before,
-        after=running,
-        threshold=rows[0]["low_days_threshold"],
+        BOOK,
+        account_id=partner_id,
+        lines=[
+            movements.Line(item.days, (item.kind.value, item.comment, item.channel_id))
+            for item in items
+        ],
+        guard=_GUARD,
+        limit=MAX_DAY_BALANCE,
+        now=clock.now(),
     )
-    return [
-        DayMovement(
-            entry=_entry(entry_id, partner_id, item, balance, now),
-            balance_before=balance - item.days,
+    if applied is None:
+        await _explain_refusal(conn, partner_id, total)
+        raise AssertionError("unreachable: a refusal is always explained")
+    made = []
+    for entry in applied.entries:
+        entry["kind"] = DayEntryKind(entry["kind"])
+        after = entry["day_balance_after"]
+        movement = DayMovement(
+            partner_row={**applied.account, "day_balance": after},
+            entry_row=entry,
+            balance_before=after - entry["days"],
         )
-        for entry_id, item, balance in zip(ids, items, balances, strict=True)
-    ]
-
-
-def _entry(entry_id: int, partner_id: int, item: DayItem, balance_after: int, now) -> DayEntry:
-    entry = DayEntry(
-        id=entry_id,
-        partner_id=partner_id,
-        kind=item.kind,
-        days=item.days,
-        day_balance_after=balance_after,
-        comment=item.comment,
-        channel_id=item.channel_id,
-        created_at=now,
-    )
-    entry._saved_in_db = True
-    return entry
+        unit_of_work.record_movement(movement)
+        made.append(movement)
+    return made
 
 
 async def _explain_refusal(conn: BaseDBAsyncClient, partner_id: int, days: int) -> None:

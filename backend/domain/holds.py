@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import dialect_sql, is_postgres, transaction
+from backend.db import dialect_sql, is_postgres
 from backend.domain import access, ledger, rates
 from backend.domain.access import Principal
 from backend.domain.channels import (
@@ -39,6 +39,7 @@ from backend.domain.models import (
     Role,
     Wallet,
 )
+from backend.domain.unit_of_work import transaction
 
 # Meta's messaging limits: unique recipients of business-initiated messages per rolling 24 hours.
 TIER_LIMITS: dict[MessagingTier, int | None] = {

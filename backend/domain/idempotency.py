@@ -17,9 +17,10 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import db_datetime, dialect_sql, transaction
+from backend.db import db_datetime, dialect_sql
 from backend.domain.clock import clock
 from backend.domain.errors import IdempotencyKeyReused, InvalidArgument
+from backend.domain.unit_of_work import transaction
 
 MAX_KEY_LENGTH = 200
 

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
-from backend.db import db_datetime, dialect_sql, model_from_row, transaction
+from backend.db import db_datetime, dialect_sql, model_from_row
 from backend.domain import access, alerts, idempotency, ledger, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
@@ -39,6 +39,7 @@ from backend.domain.ledger import FundsPolicy
 from backend.domain.locking import lock_customer
 from backend.domain.models import AlertKind, Invoice, InvoiceStatus, LedgerEntryKind, Role
 from backend.domain.money import format_micros
+from backend.domain.unit_of_work import transaction
 
 PAYMENT_TERMS = timedelta(days=15)
 

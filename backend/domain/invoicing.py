@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import connection, db_datetime, dialect_sql, is_postgres, transaction
+from backend.db import connection, db_datetime, dialect_sql, is_postgres
 from backend.domain import access
 from backend.domain.access import Principal
 from backend.domain.clock import clock
@@ -35,6 +35,7 @@ from backend.domain.models import Invoice, InvoiceStatus, Role
 from backend.domain.money import divide_half_even, percent_of
 from backend.domain.periods import Period
 from backend.domain.rates import ANY_MARKET
+from backend.domain.unit_of_work import transaction
 
 # Invoices per transaction: big enough to amortise round trips, small enough
 # to stay under PostgreSQL's 32,767 bind parameters and to commit often.

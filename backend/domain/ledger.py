@@ -1,30 +1,41 @@
 """The money ledger: the one module that writes wallet balances (design rule 1).
 
-Every movement is one conditional UPDATE of the wallet row plus one INSERT of
-the entry, inside the caller's transaction. The condition in the UPDATE is the
-whole overdraft check: PostgreSQL re-evaluates it on the latest row version
-after waiting for the row lock, so two concurrent debits can never both pass a
-check only one could afford (rule 4). On PostgreSQL the two steps are one
-statement (a data-modifying CTE), one round trip; SQLite runs them as two
-statements inside its single-writer transaction.
+Every movement goes through the guarded mechanism of ``movements``: one
+conditional UPDATE of the wallet row plus one INSERT of its entries, in the
+caller's unit of work (on PostgreSQL one statement). The guard is the whole
+overdraft check, and the caller's tenant can be folded into it.
 
-Callers: ``backend.domain.wallets`` (and, later, charging, holds, invoices).
-Nothing else writes ``wallets.balance_micros`` or ``ledger_entries``.
+This module writes, returns the movement (the wallet row as the movement left
+it, and the entry) and records it in the unit of work; it calls nobody. What
+follows a committed movement (alerts, auto-recharge, events) is decided by
+``backend.domain.reactions``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import db_datetime, dialect_sql, is_postgres
-from backend.domain import alerts
+from backend.db import dialect_sql, model_from_row
+from backend.domain import movements, unit_of_work
 from backend.domain.clock import clock
 from backend.domain.errors import InsufficientFunds, InvalidAmount, NotFound
-from backend.domain.models import LedgerEntry, LedgerEntryKind
+from backend.domain.models import LedgerEntry, LedgerEntryKind, Wallet
 from backend.domain.money import MAX_BALANCE_MICROS, format_micros
-from backend.events import publish
+
+BOOK = movements.Book(
+    account_table="wallets",
+    balance_column="balance_micros",
+    entry_table="ledger_entries",
+    entry_account_column="wallet_id",
+    entry_amount_column="amount_micros",
+    entry_balance_column="balance_after_micros",
+    entry_columns=("kind", "comment", "reference"),
+    entry_column_types=("varchar", "varchar", "varchar"),
+    owner_partner_sql="(SELECT partner_id FROM customers WHERE customers.id = wallets.customer_id)",
+)
 
 
 class FundsPolicy:
@@ -37,55 +48,80 @@ class FundsPolicy:
 
 
 @dataclass(frozen=True)
+class Tenant:
+    """Whose wallets the caller may move, checked inside the movement's own statement."""
+
+    partner_id: int | None = None
+    customer_id: int | None = None
+
+    def condition(self) -> movements.Condition | None:
+        if self.customer_id is not None:
+            return movements.Condition("customer_id = {}", self.customer_id)
+        if self.partner_id is not None:
+            return movements.Condition(
+                "EXISTS (SELECT 1 FROM customers WHERE customers.id = wallets.customer_id"
+                " AND customers.partner_id = {})",
+                self.partner_id,
+            )
+        return None
+
+    def allows(self, partner_id: int, customer_id: int) -> bool:
+        if self.customer_id is not None:
+            return customer_id == self.customer_id
+        return self.partner_id is None or partner_id == self.partner_id
+
+
+ANYONE = Tenant()
+
+
+@dataclass(frozen=True)
 class Movement:
-    entry: LedgerEntry
+    """One entry on one wallet, and the wallet row as that entry left it."""
+
+    wallet_row: dict[str, Any]
+    entry_row: dict[str, Any]
+    partner_id: int
     balance_before_micros: int
-    # The wallet row as this movement left it (read in the same statement).
-    held_micros: int
-    credit_limit_micros: int
+
+    @property
+    def wallet_id(self) -> int:
+        return self.wallet_row["id"]
+
+    @property
+    def customer_id(self) -> int:
+        return self.wallet_row["customer_id"]
 
     @property
     def balance_after_micros(self) -> int:
-        return self.entry.balance_after_micros
+        return self.entry_row["balance_after_micros"]
+
+    @property
+    def held_micros(self) -> int:
+        return self.wallet_row["held_micros"]
+
+    @property
+    def credit_limit_micros(self) -> int:
+        return self.wallet_row["credit_limit_micros"]
+
+    @property
+    def wallet(self) -> Wallet:
+        return model_from_row(Wallet, self.wallet_row)
+
+    @property
+    def entry(self) -> LedgerEntry:
+        entry = LedgerEntry(**self.entry_row)
+        entry._saved_in_db = True
+        return entry
 
 
 # The guard each kind of movement puts in its UPDATE's WHERE clause; $2 is
-# the signed amount and $3 the largest balance allowed, in both statements.
+# the signed amount and $3 the largest balance allowed.
 _GUARD_CREDIT = "balance_micros + $2 <= CAST($3 AS BIGINT)"
-_GUARD_DEBIT_AVAILABLE = "balance_micros + $2 - held_micros + credit_limit_micros >= 0 AND balance_micros + $2 >= -CAST($3 AS BIGINT)"
-_GUARD_DEBIT_ALWAYS = "balance_micros + $2 >= -CAST($3 AS BIGINT)"
-
-_POSTGRES_MOVE = """
-WITH moved AS (
-    UPDATE wallets SET balance_micros = balance_micros + $2::bigint
-    WHERE id = $1 AND {guard}
-    RETURNING id, balance_micros, held_micros, credit_limit_micros,
-              low_balance_threshold_micros, recharge_threshold_micros, customer_id
-), entry AS (
-    INSERT INTO ledger_entries
-        (wallet_id, kind, amount_micros, balance_after_micros, comment, reference, created_at)
-    SELECT id, $4::varchar, $2::bigint, balance_micros, $5::varchar, $6::varchar, $7::timestamptz
-    FROM moved
-    RETURNING id, balance_after_micros
+_GUARD_DEBIT_AVAILABLE = (
+    "balance_micros + $2 - held_micros + credit_limit_micros >= 0"
+    " AND balance_micros + $2 >= -CAST($3 AS BIGINT)"
 )
-SELECT entry.id, entry.balance_after_micros, moved.held_micros, moved.credit_limit_micros,
-       moved.low_balance_threshold_micros, moved.recharge_threshold_micros, moved.customer_id
-FROM entry CROSS JOIN moved
-"""
-
-_UPDATE_RETURNING = """
-UPDATE wallets SET balance_micros = balance_micros + $2
-WHERE id = $1 AND {guard}
-RETURNING balance_micros, held_micros, credit_limit_micros, low_balance_threshold_micros,
-          recharge_threshold_micros, customer_id
-"""
-
-_SQLITE_INSERT = """
-INSERT INTO ledger_entries
-    (wallet_id, kind, amount_micros, balance_after_micros, comment, reference, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id
-"""
+_GUARD_DEBIT_ALWAYS = "balance_micros + $2 >= -CAST($3 AS BIGINT)"
 
 
 def _guard(amount_micros: int, policy: str) -> str:
@@ -94,6 +130,16 @@ def _guard(amount_micros: int, policy: str) -> str:
     if policy == FundsPolicy.REQUIRE_AVAILABLE:
         return _GUARD_DEBIT_AVAILABLE
     return _GUARD_DEBIT_ALWAYS
+
+
+@dataclass(frozen=True)
+class Line:
+    """One entry of a movement of several (``post_many``)."""
+
+    amount_micros: int
+    kind: LedgerEntryKind
+    comment: str | None = None
+    reference: str | None = None
 
 
 async def post(
@@ -105,83 +151,87 @@ async def post(
     policy: str = FundsPolicy.REQUIRE_AVAILABLE,
     comment: str | None = None,
     reference: str | None = None,
+    tenant: Tenant = ANYONE,
 ) -> Movement:
     """Move ``amount_micros`` (signed) on a wallet and append its entry, or raise.
 
-    Must run inside a transaction opened by the caller (``conn``): the movement
-    and whatever else the caller writes commit or roll back together.
+    Runs in the caller's unit of work (``conn``): the movement and whatever
+    else the caller writes commit or roll back together.
     """
-    if amount_micros == 0:
-        raise InvalidAmount("A ledger movement must not be zero.")
-    now = clock.now()
-    guard = _guard(amount_micros, policy)
-    if is_postgres(conn):
-        sql = _POSTGRES_MOVE.format(guard=guard)
-        params = [wallet_id, amount_micros, MAX_BALANCE_MICROS, kind.value, comment, reference, now]
-        rows = await conn.execute_query_dict(sql, params)
-        balance_after = rows[0]["balance_after_micros"] if rows else None
-        entry_id = rows[0]["id"] if rows else None
-    else:
-        sql = dialect_sql(conn, _UPDATE_RETURNING.format(guard=guard))
-        rows = await conn.execute_query_dict(sql, [wallet_id, amount_micros, MAX_BALANCE_MICROS])
-        balance_after = rows[0]["balance_micros"] if rows else None
-        entry_id = None
-        if balance_after is not None:
-            inserted = await conn.execute_query_dict(
-                dialect_sql(conn, _SQLITE_INSERT),
-                [
-                    wallet_id,
-                    kind.value,
-                    amount_micros,
-                    balance_after,
-                    comment,
-                    reference,
-                    db_datetime(conn, now),
-                ],
-            )
-            entry_id = inserted[0]["id"]
-    if balance_after is None:
-        await _explain_refusal(conn, wallet_id, amount_micros)
-    await alerts.on_wallet_balance_moved(
+    (movement,) = await post_many(
         conn,
         wallet_id=wallet_id,
-        customer_id=rows[0]["customer_id"],
-        before=balance_after - amount_micros,
-        after=balance_after,
-        threshold=rows[0]["low_balance_threshold_micros"],
+        lines=[Line(amount_micros, kind, comment, reference)],
+        policy=policy,
+        tenant=tenant,
     )
-    await publish.balance_moved(
-        wallet_id=wallet_id, customer_id=rows[0]["customer_id"], entry_id=entry_id
-    )
-    _recharge_check(wallet_id, balance_after - amount_micros, balance_after, rows[0])
-    entry = LedgerEntry(
-        id=entry_id,
-        wallet_id=wallet_id,
-        kind=kind,
-        amount_micros=amount_micros,
-        balance_after_micros=balance_after,
-        comment=comment,
-        reference=reference,
-        created_at=now,
-    )
-    entry._saved_in_db = True
-    return Movement(
-        entry=entry,
-        balance_before_micros=balance_after - amount_micros,
-        held_micros=rows[0]["held_micros"],
-        credit_limit_micros=rows[0]["credit_limit_micros"],
-    )
+    return movement
 
 
-async def _explain_refusal(conn: BaseDBAsyncClient, wallet_id: int, amount_micros: int) -> None:
+async def post_many(
+    conn: BaseDBAsyncClient,
+    *,
+    wallet_id: int,
+    lines: list[Line],
+    policy: str,
+    tenant: Tenant = ANYONE,
+) -> list[Movement]:
+    """Several movements on one wallet as one (the statuses of one webhook request)."""
+    if not lines:
+        return []
+    if any(line.amount_micros == 0 for line in lines):
+        raise InvalidAmount("A ledger movement must not be zero.")
+    if len({line.amount_micros > 0 for line in lines}) > 1:
+        raise ValueError("post_many moves money one way only")
+    total = sum(line.amount_micros for line in lines)
+    now = clock.now()
+    applied = await movements.apply(
+        conn,
+        BOOK,
+        account_id=wallet_id,
+        lines=[
+            movements.Line(line.amount_micros, (line.kind.value, line.comment, line.reference))
+            for line in lines
+        ],
+        guard=_guard(total, policy),
+        limit=MAX_BALANCE_MICROS,
+        now=now,
+        condition=tenant.condition(),
+    )
+    if applied is None:
+        await _explain_refusal(conn, wallet_id, total, tenant)
+        raise AssertionError("unreachable: a refusal is always explained")
+    wallet = dict(applied.account)
+    partner_id = wallet.pop("owner_partner_id")
+    made = []
+    for entry in applied.entries:
+        entry["kind"] = LedgerEntryKind(entry["kind"])
+        after = entry["balance_after_micros"]
+        movement = Movement(
+            # Each movement sees the wallet as its own entry left it.
+            wallet_row={**wallet, "balance_micros": after},
+            entry_row=entry,
+            partner_id=partner_id,
+            balance_before_micros=after - entry["amount_micros"],
+        )
+        unit_of_work.record_movement(movement)
+        made.append(movement)
+    return made
+
+
+async def _explain_refusal(
+    conn: BaseDBAsyncClient, wallet_id: int, amount_micros: int, tenant: Tenant = ANYONE
+) -> None:
     rows = await conn.execute_query_dict(
         dialect_sql(
             conn,
-            "SELECT balance_micros, held_micros, credit_limit_micros FROM wallets WHERE id = $1",
+            "SELECT w.balance_micros, w.held_micros, w.credit_limit_micros, w.customer_id,"
+            " c.partner_id FROM wallets w JOIN customers c ON c.id = w.customer_id"
+            " WHERE w.id = $1",
         ),
         [wallet_id],
     )
-    if not rows:
+    if not rows or not tenant.allows(rows[0]["partner_id"], rows[0]["customer_id"]):
         raise NotFound("No such wallet.", field="walletId")
     row = rows[0]
     if amount_micros > 0:
@@ -195,115 +245,6 @@ async def _explain_refusal(conn: BaseDBAsyncClient, wallet_id: int, amount_micro
         f"{format_micros(-amount_micros)} was asked.",
         field="amount",
     )
-
-
-def _recharge_check(wallet_id: int, before: int, after: int, row: dict) -> None:
-    # Imported here: recharge posts through this module, so it cannot be imported at the top.
-    from backend.domain import recharge
-
-    recharge.on_balance_moved(
-        wallet_id=wallet_id, before=before, after=after, threshold=row["recharge_threshold_micros"]
-    )
-
-
-@dataclass(frozen=True)
-class Line:
-    """One entry of a movement of several (``post_many``)."""
-
-    amount_micros: int
-    kind: LedgerEntryKind
-    comment: str | None = None
-    reference: str | None = None
-
-
-async def post_many(
-    conn: BaseDBAsyncClient, *, wallet_id: int, lines: list[Line], policy: str
-) -> list[Movement]:
-    """Several movements on one wallet as one: a conditional UPDATE by the total, one INSERT.
-
-    For the statuses of one webhook request: two statements instead of two
-    per line. All lines move the same way, so the guard on the total is the
-    guard on every running balance; each entry carries its running balance.
-    """
-    if not lines:
-        return []
-    if any(line.amount_micros == 0 for line in lines):
-        raise InvalidAmount("A ledger movement must not be zero.")
-    if len({line.amount_micros > 0 for line in lines}) > 1:
-        raise ValueError("post_many moves money one way only")
-    total = sum(line.amount_micros for line in lines)
-    now = clock.now()
-    rows = await conn.execute_query_dict(
-        dialect_sql(conn, _UPDATE_RETURNING.format(guard=_guard(total, policy))),
-        [wallet_id, total, MAX_BALANCE_MICROS],
-    )
-    if not rows:
-        await _explain_refusal(conn, wallet_id, total)
-    wallet = rows[0]
-    running = wallet["balance_micros"] - total
-    before = running
-    values: list[object] = []
-    placeholders = []
-    balances = []
-    for n, line in enumerate(lines):
-        running += line.amount_micros
-        balances.append(running)
-        base = n * 7
-        placeholders.append("(" + ", ".join(f"${base + k}" for k in range(1, 8)) + ")")
-        values += [
-            wallet_id,
-            line.kind.value,
-            line.amount_micros,
-            running,
-            line.comment,
-            line.reference,
-            db_datetime(conn, now),
-        ]
-    inserted = await conn.execute_query_dict(
-        dialect_sql(
-            conn,
-            "INSERT INTO ledger_entries (wallet_id, kind, amount_micros, balance_after_micros,"
-            " comment, reference, created_at) VALUES " + ", ".join(placeholders) + " RETURNING id",
-        ),
-        values,
-    )
-    await alerts.on_wallet_balance_moved(
-        conn,
-        wallet_id=wallet_id,
-        customer_id=wallet["customer_id"],
-        before=before,
-        after=running,
-        threshold=wallet["low_balance_threshold_micros"],
-    )
-    _recharge_check(wallet_id, before, running, wallet)
-    # Ids come from one sequence in one statement, so their order is the rows' order.
-    entry_ids = sorted(r["id"] for r in inserted)
-    for entry_id in entry_ids:
-        await publish.balance_moved(
-            wallet_id=wallet_id, customer_id=wallet["customer_id"], entry_id=entry_id
-        )
-    movements = []
-    for entry_id, line, balance in zip(entry_ids, lines, balances, strict=True):
-        entry = LedgerEntry(
-            id=entry_id,
-            wallet_id=wallet_id,
-            kind=line.kind,
-            amount_micros=line.amount_micros,
-            balance_after_micros=balance,
-            comment=line.comment,
-            reference=line.reference,
-            created_at=now,
-        )
-        entry._saved_in_db = True
-        movements.append(
-            Movement(
-                entry=entry,
-                balance_before_micros=balance - line.amount_micros,
-                held_micros=wallet["held_micros"],
-                credit_limit_micros=wallet["credit_limit_micros"],
-            )
-        )
-    return movements
 
 
 # ---- holds: money reserved against ``available``, not yet moved ------------

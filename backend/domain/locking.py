@@ -39,3 +39,25 @@ async def lock_customer(conn: BaseDBAsyncClient, customer_id: int) -> None:
     """
     if is_postgres(conn):
         await conn.execute_query("SELECT id FROM customers WHERE id = $1 FOR UPDATE", [customer_id])
+
+
+async def _lock_one(conn: BaseDBAsyncClient, sql: str, row_id: int) -> dict | None:
+    if is_postgres(conn):
+        sql += " FOR UPDATE"
+    rows = await conn.execute_query_dict(dialect_sql(conn, sql), [row_id])
+    return rows[0] if rows else None
+
+
+async def lock_wallet(conn: BaseDBAsyncClient, wallet_id: int) -> dict | None:
+    """The wallet row (with its customer's ``partner_id``), locked; None if there is none."""
+    return await _lock_one(
+        conn,
+        "SELECT w.*, (SELECT partner_id FROM customers c WHERE c.id = w.customer_id) AS partner_id"
+        " FROM wallets w WHERE w.id = $1",
+        wallet_id,
+    )
+
+
+async def lock_partner(conn: BaseDBAsyncClient, partner_id: int) -> dict | None:
+    """The partner row, locked; None if there is none."""
+    return await _lock_one(conn, "SELECT * FROM partners WHERE id = $1", partner_id)

@@ -13,11 +13,11 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
-from backend.db import transaction
-from backend.domain import access, alerts, day_ledger, idempotency, validation
+from backend.domain import access, alerts, day_ledger, idempotency, locking, validation
 from backend.domain.access import Principal
 from backend.domain.errors import Forbidden, InvalidDays, NotFound
 from backend.domain.models import DayEntry, DayEntryKind, Partner, Role
+from backend.domain.unit_of_work import transaction
 
 MAX_PURCHASE_DAYS = 1_000_000
 
@@ -107,18 +107,7 @@ async def set_low_days_threshold(
         )
     async with transaction() as conn:
         # Moving the threshold past the balance is a crossing too, either way.
-        current = await Partner.select_for_update().using_db(conn).get(id=partner.id)
-        was_low = _is_low(current.day_balance, current.low_days_threshold)
+        current = await locking.lock_partner(conn, partner.id)
         await Partner.filter(id=partner.id).using_db(conn).update(low_days_threshold=days)
-        now_low = _is_low(current.day_balance, days)
-        if now_low and not was_low:
-            await alerts.on_day_balance_moved(
-                conn, partner_id=partner.id, before=days, after=current.day_balance, threshold=days
-            )
-        elif was_low and not now_low:
-            await alerts.resolve_open(conn, alerts.low_days_key(partner.id))
+        await alerts.settle_low_days(conn, {**current, "low_days_threshold": days})
     return await Partner.get(id=partner.id)
-
-
-def _is_low(balance: int, threshold: int | None) -> bool:
-    return threshold is not None and balance < threshold

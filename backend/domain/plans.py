@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from tortoise.expressions import Q
 
-from backend.db import db_datetime, dialect_sql, transaction
+from backend.db import db_datetime, dialect_sql
 from backend.domain import access, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
@@ -15,6 +15,7 @@ from backend.domain.errors import CurrencyMismatch, NotFound
 from backend.domain.models import Customer, Partner, Plan, PlanAssignment, Role
 from backend.domain.money import parse_amount, parse_percent
 from backend.domain.periods import Period
+from backend.domain.unit_of_work import transaction
 
 MAX_MONTHLY_FEE_MICROS = 10_000_000 * 1_000_000
 

@@ -19,13 +19,13 @@ from pathlib import Path
 import phonenumbers
 import pycountry
 
-from backend.db import transaction
 from backend.domain import access, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError, InvalidAmount, InvalidArgument
 from backend.domain.models import ConversationCategory, Rate, RateCard, Role
 from backend.domain.money import MICROS_PER_UNIT, decimal_to_micros, micros_to_decimal, parse_amount
+from backend.domain.unit_of_work import transaction
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ANY_MARKET = "*"

@@ -4,7 +4,7 @@
   threshold to below it schedules one attempt; debits serialise on the wallet
   row, so however many cross together, one of them is the crossing.
 - After commit: the gateway is called only once the debit has committed
-  (``outbox.after_commit``), and a success posts an AUTO_RECHARGE entry in its
+  (``reactions`` starts it), and a success posts an AUTO_RECHARGE entry in its
   own transaction.
 - At most ``daily_cap`` per UTC day, counted from the day's AUTO_RECHARGE
   entries; one attempt in flight per wallet (a partial unique index).
@@ -24,8 +24,7 @@ from typing import Protocol
 
 from tortoise.functions import Sum
 
-from backend.db import transaction
-from backend.domain import access, alerts, ledger
+from backend.domain import access, alerts, ledger, unit_of_work
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.errors import InvalidAmount
@@ -41,7 +40,7 @@ from backend.domain.models import (
     Wallet,
 )
 from backend.domain.money import MAX_MOVEMENT_MICROS, format_micros, parse_amount
-from backend.events import outbox
+from backend.domain.unit_of_work import transaction
 
 MAX_FAILURES = 3
 # A PENDING attempt untouched this long lost its worker or its answer: ask again.
@@ -138,10 +137,9 @@ async def configure(
     return await Wallet.get(id=wallet.id)
 
 
-def on_balance_moved(*, wallet_id: int, before: int, after: int, threshold: int | None) -> None:
-    """Called by the ledger inside the movement's transaction: schedule one attempt per crossing."""
-    if threshold is not None and before >= threshold > after:
-        outbox.after_commit(lambda: attempt(wallet_id))
+def start_attempt(wallet_id: int) -> None:
+    """A committed debit crossed the recharge threshold: ask the gateway, on a task of its own."""
+    unit_of_work.spawn(lambda: attempt(wallet_id))
 
 
 async def recharged_today(wallet_id: int, now: datetime) -> int:

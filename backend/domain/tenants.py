@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from backend.db import transaction
 from backend.domain import access, api_keys, plans, validation
 from backend.domain.access import Principal
 from backend.domain.api_keys import IssuedKey
@@ -17,6 +16,7 @@ from backend.domain.clock import clock
 from backend.domain.errors import InvalidArgument
 from backend.domain.models import Customer, Partner, PlanAssignment, Role, Wallet
 from backend.domain.money import parse_amount, parse_percent
+from backend.domain.unit_of_work import transaction
 
 MAX_DAY_PRICE_MICROS = 1_000_000 * 1_000_000
 MAX_MARKUP_PERCENT = Decimal(1000)

@@ -13,12 +13,12 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
-from backend.db import transaction
-from backend.domain import access, alerts, idempotency, ledger, validation
+from backend.domain import access, alerts, idempotency, ledger, locking, validation
 from backend.domain.access import Principal
 from backend.domain.ledger import FundsPolicy
 from backend.domain.models import LedgerEntry, LedgerEntryKind, Role, Wallet
 from backend.domain.money import MAX_BALANCE_MICROS, parse_amount
+from backend.domain.unit_of_work import transaction
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,7 @@ async def _move(
     # The wallet as this movement left it, from the movement's own statement:
     # no second read, and no later movement mixed into the payload.
     movement = made[0]
-    wallet.balance_micros = movement.balance_after_micros
-    wallet.held_micros = movement.held_micros
-    wallet.credit_limit_micros = movement.credit_limit_micros
-    return WalletMovement(wallet=wallet, entry=movement.entry, replayed=False)
+    return WalletMovement(wallet=movement.wallet, entry=movement.entry, replayed=False)
 
 
 async def top_up(
@@ -174,21 +171,7 @@ async def set_low_balance_threshold(
         )
     async with transaction() as conn:
         # Moving the threshold past the balance is a crossing too, either way.
-        current = await Wallet.select_for_update().using_db(conn).get(id=wallet.id)
-        old = current.low_balance_threshold_micros
+        current = await locking.lock_wallet(conn, wallet.id)
         await Wallet.filter(id=wallet.id).using_db(conn).update(low_balance_threshold_micros=micros)
-        balance = current.balance_micros
-        was_low = old is not None and balance < old
-        now_low = micros is not None and balance < micros
-        if now_low and not was_low:
-            await alerts.on_wallet_balance_moved(
-                conn,
-                wallet_id=wallet.id,
-                customer_id=current.customer_id,
-                before=micros,
-                after=balance,
-                threshold=micros,
-            )
-        elif was_low and not now_low:
-            await alerts.resolve_open(conn, alerts.low_balance_key(wallet.id))
+        await alerts.settle_low_balance(conn, {**current, "low_balance_threshold_micros": micros})
     return await Wallet.get(id=wallet.id)

@@ -3,8 +3,10 @@
 The in-process bus fans an event out to every subscription of its topics.
 Each subscription has a bounded queue: a listener that falls too far behind
 is cut off (``Overflow``) instead of slowing the others or the publisher.
-Topics are strings such as ``wallet:12``; ``*`` on a kind (``wallet:*``)
-receives every event of that kind (ADMIN streams).
+Topics are built by ``backend.events.topics`` (``wallet:12``); ``<kind>:*``
+receives every event of that kind (ADMIN streams). Publishing never waits:
+local subscribers get the event at once, and the Redis bus sends it to the
+other workers from a task of its own.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ QUEUE_LIMIT = 1000
 
 @dataclass(frozen=True)
 class Event:
-    kind: str  # "balance", "days", "channel", "alert"
+    """A committed change, carrying the rows its subscribers show (JSON-safe values only).
+
+    ``kind`` is one of ``backend.events.topics``'s kinds; ``data`` holds whole
+    rows (``{"wallet": {...}, "entry": {...}}``), so delivering an event reads
+    nothing from the database, on this worker or any other.
+    """
+
+    kind: str
     topics: tuple[str, ...]
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -114,7 +123,8 @@ class InProcessBus:
             subscription.drop(why)
         return len(everyone)
 
-    async def publish(self, events: Iterable[Event]) -> None:
+    def publish(self, events: Iterable[Event]) -> None:
+        """Offer each event to this process's subscribers of its topics, at once."""
         for event in events:
             EVENTS_PUBLISHED.labels(event.kind).inc()
             delivered: set[Subscription] = set()
@@ -137,8 +147,8 @@ class _BusHolder:
     def unsubscribe(self, subscription: Subscription) -> None:
         self.current.unsubscribe(subscription)
 
-    async def publish(self, events: Iterable[Event]) -> None:
-        await self.current.publish(events)
+    def publish(self, events: Iterable[Event]) -> None:
+        self.current.publish(events)
 
     def use(self, new_bus: InProcessBus) -> None:
         self.current = new_bus

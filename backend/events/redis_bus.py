@@ -20,6 +20,7 @@ from collections.abc import Iterable
 import redis.asyncio as redis
 
 from backend.events.bus import Event, EventsMissed, InProcessBus
+from backend.metrics import EVENTS_PUBLISH_FAILED
 
 log = logging.getLogger("daybook.events.redis")
 
@@ -32,31 +33,56 @@ class RedisBus(InProcessBus):
         self.origin = uuid.uuid4().hex
         self._client: redis.Redis | None = None
         self._listener: asyncio.Task | None = None
+        self._sender: asyncio.Task | None = None
+        self._outgoing: asyncio.Queue[list[Event]] = asyncio.Queue()
         self.connected = asyncio.Event()
 
     async def start(self) -> None:
         # Named, so `CLIENT LIST` on Redis tells which worker a connection is.
         self._client = redis.from_url(self.url, client_name=f"daybook-{self.origin}")
         self._listener = asyncio.create_task(self._listen())
+        self._sender = asyncio.create_task(self._send())
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
+        for task in (self._listener, self._sender):
+            if task is not None:
+                task.cancel()
         if self._client is not None:
             await self._client.aclose()
 
-    async def publish(self, events: Iterable[Event]) -> None:
+    def publish(self, events: Iterable[Event]) -> None:
         events = list(events)
-        await super().publish(events)  # this worker's subscribers, at once
+        super().publish(events)  # this worker's subscribers, at once
         if not events or self._client is None:
             return
-        try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for event in events:
-                    pipe.publish(self.channel, _encode(event, self.origin))
-                await pipe.execute()
-        except (redis.RedisError, OSError) as error:
-            log.error("could not publish %d events to Redis: %s", len(events), error)
+        # The request that committed does not wait for Redis: one sender task
+        # drains the queue in order, so other workers see events in commit order.
+        self._outgoing.put_nowait(events)
+
+    async def _send(self) -> None:
+        while True:
+            batch = await self._outgoing.get()
+            taken = 1
+            while not self._outgoing.empty():
+                batch += self._outgoing.get_nowait()
+                taken += 1
+            try:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for event in batch:
+                        pipe.publish(self.channel, _encode(event, self.origin))
+                    await pipe.execute()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis away: counted, logged, never the request's problem
+                EVENTS_PUBLISH_FAILED.inc(len(batch))
+                log.error("could not publish %d events to Redis: %s", len(batch), error)
+            finally:
+                for _ in range(taken):
+                    self._outgoing.task_done()
+
+    async def flush(self) -> None:
+        """Wait until every event published so far has been handed to Redis (tests, shutdown)."""
+        await self._outgoing.join()
 
     async def _listen(self) -> None:
         delay = 0.1
@@ -82,7 +108,7 @@ class RedisBus(InProcessBus):
                         log.error("skipping a malformed event on %s: %s", self.channel, error)
                         continue
                     if origin != self.origin:
-                        await InProcessBus.publish(self, [event])
+                        InProcessBus.publish(self, [event])
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # Redis gone, or anything else: keep listening

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.db import transaction
-from backend.domain import alerts
+from backend.db import row_of
+from backend.domain import alerts, unit_of_work
 from backend.domain.channels import EXPIRING_WITHIN, LIVE
 from backend.domain.clock import clock
 from backend.domain.models import AlertKind, Channel, ChannelStatus
-from backend.events import publish
+from backend.domain.unit_of_work import transaction
+from backend.events import changes
 
 BATCH = 500
 
@@ -46,11 +47,8 @@ async def run_expiry() -> ExpiryReport:
                 if not changed:
                     continue
                 report.expired += 1
-                publish.channel_changed(
-                    channel_id=channel.id,
-                    partner_id=channel.partner_id,
-                    customer_id=channel.customer_id,
-                )
+                channel.status = ChannelStatus.EXPIRED
+                unit_of_work.record(changes.channel_changed(channel=row_of(channel)))
                 await alerts.raise_alert(
                     conn,
                     kind=AlertKind.CHANNEL_EXPIRED,

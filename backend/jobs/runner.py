@@ -18,7 +18,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from backend.domain import alert_webhooks, invoices, invoicing, recharge
+from backend.domain import alert_webhooks, alerts, invoices, invoicing, recharge
 from backend.domain.clock import clock
 from backend.domain.holds import expire_holds
 from backend.domain.models import JobLease
@@ -35,6 +35,8 @@ JOBS: dict[str, Callable[[], Awaitable[Any]]] = {
     "alert-webhooks": alert_webhooks.retry_due,
     # Recharges whose gateway answer was never recorded (same idempotency key).
     "recharge-retry": recharge.retry_stale,
+    # Threshold alerts whose reaction never ran (a worker died right after a commit).
+    "threshold-alerts": alerts.sweep,
     # The month before, once it is over (marked done in invoice_runs).
     "invoice-generation": invoicing.generate_previous_month,
     "invoice-overdue": invoices.mark_overdue,

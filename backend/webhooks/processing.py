@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backend.db import transaction
-from backend.domain import charging, holds, rates
+from backend.db import row_of
+from backend.domain import charging, holds, rates, unit_of_work
 from backend.domain.channels import InvalidPhoneNumber, normalise_phone_number
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError
@@ -38,7 +38,8 @@ from backend.domain.models import (
     WebhookEvent,
     WebhookEventStatus,
 )
-from backend.events import publish
+from backend.domain.unit_of_work import transaction
+from backend.events import changes
 
 MAX_ATTEMPTS = 5
 # A PENDING event not finished by then was abandoned (a worker died): retry it.
@@ -183,9 +184,8 @@ async def _apply_tier(partner_id: int, value: dict[str, Any], field_name: str, c
         limit = value.get("max_daily_conversation_per_phone")
     tier = tier_for_limit(limit)
     await Channel.filter(id=channel.id).using_db(conn).update(messaging_tier=tier)
-    publish.channel_changed(
-        channel_id=channel.id, partner_id=channel.partner_id, customer_id=channel.customer_id
-    )
+    channel.messaging_tier = tier
+    unit_of_work.record(changes.channel_changed(channel=row_of(channel)))
 
 
 async def apply(partner_id: int, payload: Any) -> Outcome:

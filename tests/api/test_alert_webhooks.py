@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from backend.db import drain_after_commit
 from backend.domain import alert_webhooks
 from backend.domain.models import AlertDelivery
+from backend.domain.unit_of_work import drain_after_commit
 from tests.factories import PURCHASE_DAYS, make_tenant
 
 REGISTER = """mutation($p: ID!, $u: String!) { registerAlertWebhook(partnerId: $p, url: $u) {

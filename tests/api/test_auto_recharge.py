@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from backend.db import drain_after_commit
 from backend.domain import recharge
 from backend.domain.models import AutoRechargeRule, LedgerEntry
+from backend.domain.unit_of_work import drain_after_commit
 from tests.factories import CHARGE, make_tenant, wallet_state
 
 CONFIGURE = """mutation($w: ID!, $on: Boolean!, $t: Decimal!, $a: Decimal!, $cap: Decimal!) {

@@ -9,9 +9,9 @@ import httpx
 import pytest
 import websockets
 
-from backend.db import transaction
 from backend.domain import ledger
 from backend.domain.models import LedgerEntryKind
+from backend.domain.unit_of_work import transaction
 from backend.events.bus import bus
 from tests.conftest import REDIS_URL
 from tests.factories import ADJUST, TOP_UP, make_tenant
@@ -40,7 +40,8 @@ async def test_a_rolled_back_movement_publishes_nothing(admin):
         )
     assert subscription.queue.qsize() == 1  # only the committed one
     event = subscription.queue.get_nowait()
-    assert event.kind == "balance" and event.data["wallet_id"] == int(t.wallet_id)
+    assert event.kind == "balance" and event.data["wallet"]["id"] == int(t.wallet_id)
+    assert event.data["entry"]["amount_micros"] == 2_000_000
     bus.unsubscribe(subscription)
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 
-from backend.db import transaction
 from backend.domain import day_ledger
 from backend.domain.errors import InsufficientDays
 from backend.domain.models import DayEntry, DayEntryKind, LedgerEntry, Partner
+from backend.domain.unit_of_work import transaction
 from tests.factories import CHARGE, PURCHASE_DAYS, TOP_UP, make_tenant, wallet_state
 
 

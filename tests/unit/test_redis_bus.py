@@ -34,7 +34,7 @@ async def test_events_cross_workers_and_a_reconnect_tells_subscribers_to_resync(
     try:
         await asyncio.wait_for(asyncio.gather(here.connected.wait(), there.connected.wait()), 5)
         stream = aiter(here.subscribe(["wallet:1"]))
-        await there.publish([Event("balance", ("wallet:1",), {"entry_id": 7})])
+        there.publish([Event("balance", ("wallet:1",), {"entry_id": 7})])
         received = await asyncio.wait_for(anext(stream), 5)
         assert received.data == {"entry_id": 7}
 
@@ -47,7 +47,7 @@ async def test_events_cross_workers_and_a_reconnect_tells_subscribers_to_resync(
 
         # A new subscription after the reconnect hears the other worker again.
         fresh = aiter(here.subscribe(["wallet:1"]))
-        await there.publish([Event("balance", ("wallet:1",), {"entry_id": 8})])
+        there.publish([Event("balance", ("wallet:1",), {"entry_id": 8})])
         assert (await asyncio.wait_for(anext(fresh), 5)).data == {"entry_id": 8}
     finally:
         await here.stop()
