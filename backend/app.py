@@ -7,6 +7,7 @@ answered 401 with a JSON error and never reaches a resolver.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
-from backend import exports
+from backend import control, exports
 from backend.api.context import Context
 from backend.api.schema import build_schema
 from backend.db import close_db, connection, init_db
@@ -142,6 +143,21 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+def tune_garbage_collector() -> None:
+    """Collect less often, and never walk what was loaded at start-up.
+
+    Under load the collector took 19% of the CPU: a request allocates many
+    short-lived objects (parsed documents, ORM rows, strawberry's results), and
+    with the default gen0 threshold of 700 a full collection of the ~500,000
+    objects the imports left (schema, ORM metadata, libraries) ran every 1.7 s
+    for ~125 ms. ``gc.freeze`` moves those into a generation the collector
+    ignores; a gen0 threshold of 50,000 lets a request finish before one runs.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """The ASGI app. ``manage_db=False`` leaves Tortoise to the caller (tests)."""
     settings = settings or get_settings()
@@ -154,6 +170,8 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         jobs: asyncio.Task | None = None
+        # Subscribed before the first request, so no revocation can slip past.
+        control_listener = asyncio.create_task(control.listen())
         redis_bus = None
         if settings.redis_url:
             redis_bus = RedisBus(settings.redis_url, settings.redis_channel)
@@ -163,9 +181,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await init_db(settings)
             if settings.jobs_interval_seconds > 0:
                 jobs = asyncio.create_task(runner.run_forever(settings.jobs_interval_seconds))
+        if settings.tune_gc:
+            tune_garbage_collector()
         try:
             yield
         finally:
+            control_listener.cancel()
             if jobs is not None:
                 jobs.cancel()
             await drain_after_commit()  # gateway calls and alert POSTs in flight

@@ -29,6 +29,8 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5000
+    # Freeze start-up objects and collect less often (backend/app.py); off to measure the difference.
+    tune_gc: bool = True
 
     @property
     def production(self) -> bool:
@@ -53,4 +55,5 @@ def get_settings() -> Settings:
         db_pool_size=int(os.environ.get("DAYBOOK_DB_POOL_SIZE", "20")),
         jobs_interval_seconds=float(os.environ.get("DAYBOOK_JOBS_INTERVAL", "60")),
         redis_channel=os.environ.get("DAYBOOK_REDIS_CHANNEL", "daybook:events"),
+        tune_gc=os.environ.get("DAYBOOK_GC_TUNING", "1") != "0",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from graphql import GraphQLError
@@ -46,27 +47,48 @@ def _children_loader(model: Any, column: str, order: str) -> DataLoader:
     return DataLoader(load_fn=load)
 
 
-@dataclass
 class Loaders:
-    partner: DataLoader = field(default_factory=lambda: _by_id_loader(Partner))
-    customer: DataLoader = field(default_factory=lambda: _by_id_loader(Customer))
-    plan: DataLoader = field(default_factory=lambda: _by_id_loader(Plan))
-    channel: DataLoader = field(default_factory=lambda: _by_id_loader(Channel))
-    wallet_by_customer: DataLoader = field(
-        default_factory=lambda: _by_id_loader(Wallet, "customer_id")
-    )
-    recharge_rule_by_wallet: DataLoader = field(
-        default_factory=lambda: _by_id_loader(AutoRechargeRule, "wallet_id")
-    )
-    invoice_lines: DataLoader = field(
-        default_factory=lambda: _children_loader(InvoiceLine, "invoice_id", "position")
-    )
-    channel_lots: DataLoader = field(
-        default_factory=lambda: _children_loader(ChannelLot, "channel_id", "id")
-    )
-    plan_assignments: DataLoader = field(
-        default_factory=lambda: _children_loader(PlanAssignment, "customer_id", "effective_from")
-    )
+    """The request's dataloaders, each built the first time a resolver asks for it.
+
+    Most requests (a debit, a webhook) use none: building all of them per
+    request was garbage for the collector and nothing else.
+    """
+
+    @cached_property
+    def partner(self) -> DataLoader:
+        return _by_id_loader(Partner)
+
+    @cached_property
+    def customer(self) -> DataLoader:
+        return _by_id_loader(Customer)
+
+    @cached_property
+    def plan(self) -> DataLoader:
+        return _by_id_loader(Plan)
+
+    @cached_property
+    def channel(self) -> DataLoader:
+        return _by_id_loader(Channel)
+
+    @cached_property
+    def wallet_by_customer(self) -> DataLoader:
+        return _by_id_loader(Wallet, "customer_id")
+
+    @cached_property
+    def recharge_rule_by_wallet(self) -> DataLoader:
+        return _by_id_loader(AutoRechargeRule, "wallet_id")
+
+    @cached_property
+    def invoice_lines(self) -> DataLoader:
+        return _children_loader(InvoiceLine, "invoice_id", "position")
+
+    @cached_property
+    def channel_lots(self) -> DataLoader:
+        return _children_loader(ChannelLot, "channel_id", "id")
+
+    @cached_property
+    def plan_assignments(self) -> DataLoader:
+        return _children_loader(PlanAssignment, "customer_id", "effective_from")
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""Relay connections over Tortoise querysets, keyset-paginated by id."""
+"""Relay connections over Tortoise querysets, keyset-paginated by id.
+
+``totalCount`` is a resolver of its own: the ``COUNT(*)`` runs only when a
+query selects it, never for a page that only lists.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +38,11 @@ class Edge(Generic[NodeT]):
 class Connection(Generic[NodeT]):
     edges: list[Edge[NodeT]]
     page_info: PageInfo
-    total_count: int
+    _count_query: strawberry.Private[QuerySet]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self._count_query.count()
 
 
 def encode_cursor(row_id: int) -> str:
@@ -68,20 +76,21 @@ def page_size(first: int | None) -> int:
 class Page(Generic[ModelT]):
     rows: Sequence[ModelT]
     has_next_page: bool
-    total_count: int
+    # The whole filtered query, before the cursor: what totalCount counts, if asked.
+    count_query: QuerySet
 
 
 async def fetch_page(
     query: QuerySet, *, first: int | None, after: str | None, newest_first: bool
 ) -> Page:
-    """One page of ``query`` ordered by id, after the cursor, plus the total count."""
+    """One page of ``query`` ordered by id, after the cursor (the count is left to totalCount)."""
     size = page_size(first)
-    total = await query.count()
+    count_query = query
     if after:
         cursor_id = decode_cursor(after)
         query = query.filter(id__lt=cursor_id) if newest_first else query.filter(id__gt=cursor_id)
     rows = await query.order_by("-id" if newest_first else "id").limit(size + 1)
-    return Page(rows=rows[:size], has_next_page=len(rows) > size, total_count=total)
+    return Page(rows=rows[:size], has_next_page=len(rows) > size, count_query=count_query)
 
 
 def to_connection(page: Page, convert: Callable[[ModelT], NodeT]) -> Connection[NodeT]:
@@ -92,5 +101,5 @@ def to_connection(page: Page, convert: Callable[[ModelT], NodeT]) -> Connection[
             has_next_page=page.has_next_page,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=page.total_count,
+        _count_query=page.count_query,
     )

@@ -3,6 +3,12 @@
 A key reads ``dbk_<12 chars>_<43 chars>``. The first part (the *prefix*) is
 stored in clear to find the row and to name the key when revoking it; only the
 SHA-256 of the whole key is kept, compared in constant time.
+
+A key checked once is remembered by each worker for ``CACHE_SECONDS`` (the
+lookup was a round trip on every request). Revoking a key drops it from every
+worker's memory before the revocation answers: here at once, elsewhere through
+a control event on the bus (Redis between workers); a worker whose bus may
+have missed events forgets every key (``backend.control``).
 """
 
 from __future__ import annotations
@@ -11,16 +17,34 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from backend.db import fetch_row
-from backend.domain import access
+from backend.domain import access, unit_of_work
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.errors import Forbidden, InvalidArgument, NotFound, Unauthenticated
 from backend.domain.models import ApiKey, Customer, Role
+from backend.events import changes, topics
+from backend.events.bus import bus
 
 _KEY_SHAPE = re.compile(r"^(dbk_[a-z0-9]{12})_[A-Za-z0-9_-]{43}$")
+
+CACHE_SECONDS = 30.0
+CACHE_LIMIT = 10_000
+# SHA-256 of the key -> who it is and when that was read (time.monotonic()).
+_checked: dict[str, tuple[Principal, float]] = {}
+
+
+def forget(key_id: int | None = None) -> None:
+    """Drop one key (by id) from this worker's memory, or every key."""
+    if key_id is None:
+        _checked.clear()
+        return
+    for digest, (principal, _) in list(_checked.items()):
+        if principal.key_id == key_id:
+            del _checked[digest]
 
 
 @dataclass(frozen=True)
@@ -69,22 +93,30 @@ async def authenticate(authorization: str | None) -> Principal:
     match = _KEY_SHAPE.match(secret)
     if match is None:
         raise Unauthenticated("That is not a Daybook API key.")
-    # Runs on every request: one indexed lookup, no ORM query building.
+    digest = _hash(secret)
+    remembered = _checked.get(digest)
+    if remembered is not None and time.monotonic() - remembered[1] < CACHE_SECONDS:
+        return remembered[0]
+    # One indexed lookup, no ORM query building.
     row = await fetch_row(
         "SELECT id, key_hash, role, partner_id, customer_id, revoked_at FROM api_keys"
         " WHERE prefix = $1",
         [match.group(1)],
     )
-    if row is None or not hmac.compare_digest(row["key_hash"], _hash(secret)):
+    if row is None or not hmac.compare_digest(row["key_hash"], digest):
         raise Unauthenticated("Unknown API key.")
     if row["revoked_at"] is not None:
         raise Unauthenticated("This API key has been revoked.")
-    return Principal(
+    principal = Principal(
         role=Role(row["role"]),
         key_id=row["id"],
         partner_id=row["partner_id"],
         customer_id=row["customer_id"],
     )
+    if len(_checked) >= CACHE_LIMIT:
+        _checked.clear()
+    _checked[digest] = (principal, time.monotonic())
+    return principal
 
 
 async def create_for(
@@ -124,7 +156,16 @@ async def revoke(principal: Principal, prefix: str) -> ApiKey:
         raise Forbidden("Only an ADMIN key may revoke an ADMIN key.")
     if record.revoked_at is None:
         # Revocation is a one-way switch; a second call changes nothing.
-        await ApiKey.filter(id=record.id, revoked_at=None).update(revoked_at=clock.now())
+        async with unit_of_work.transaction() as conn:
+            await (
+                ApiKey.filter(id=record.id, revoked_at=None)
+                .using_db(conn)
+                .update(revoked_at=clock.now())
+            )
+            unit_of_work.record(changes.control(topics.API_KEY_REVOKED, key_id=record.id))
+        forget(record.id)
+        # Answer only once the other workers have been told.
+        await bus.flush()
         await record.refresh_from_db()
     return record
 

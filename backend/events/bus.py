@@ -123,6 +123,9 @@ class InProcessBus:
             subscription.drop(why)
         return len(everyone)
 
+    async def flush(self) -> None:
+        """Wait until what was published has left for the other workers (nothing to do here)."""
+
     def publish(self, events: Iterable[Event]) -> None:
         """Offer each event to this process's subscribers of its topics, at once."""
         for event in events:
@@ -149,6 +152,9 @@ class _BusHolder:
 
     def publish(self, events: Iterable[Event]) -> None:
         self.current.publish(events)
+
+    async def flush(self) -> None:
+        await self.current.flush()
 
     def use(self, new_bus: InProcessBus) -> None:
         self.current = new_bus

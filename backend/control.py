@@ -1,0 +1,41 @@
+"""Every worker drops what it caches as soon as any worker says it changed.
+
+Two caches must never outlive a change: authenticated API keys (a revoked key
+stops working at once) and rate cards (a new import prices the next webhook).
+A change is a control event on the bus, so with Redis it reaches every
+worker. When the bus says events may have been missed (Redis came back after
+a gap, or this listener fell behind), everything is dropped: a cache refilled
+from the database is slower for a moment, never wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from backend.domain import api_keys
+from backend.events import topics
+from backend.events.bus import Dropped, Event, bus
+
+log = logging.getLogger("daybook.control")
+
+TOPICS = (topics.API_KEY_REVOKED,)
+
+
+def apply(event: Event) -> None:
+    if topics.API_KEY_REVOKED in event.topics:
+        api_keys.forget(event.data.get("key_id"))
+
+
+def drop_everything() -> None:
+    api_keys.forget()
+
+
+async def listen() -> None:
+    """Run for the life of the worker (a task started by the app's lifespan)."""
+    while True:
+        try:
+            async for event in bus.subscribe(TOPICS):
+                apply(event)
+        except Dropped:
+            log.warning("control events may have been missed; dropping every cache")
+            drop_everything()
