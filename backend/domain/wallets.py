@@ -13,7 +13,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.queryset import QuerySet
 
-from backend.domain import access, alerts, idempotency, ledger, locking, validation
+from backend.domain import access, alerts, idempotency, ledger, locking, unit_of_work, validation
 from backend.domain.access import Principal
 from backend.domain.ledger import FundsPolicy
 from backend.domain.models import LedgerEntry, LedgerEntryKind, Role, Wallet
@@ -30,7 +30,7 @@ class WalletMovement:
 
 async def _move(
     principal: Principal,
-    wallet: Wallet,
+    wallet_id: str | int,
     *,
     operation: str,
     amount_micros: int,
@@ -39,31 +39,53 @@ async def _move(
     idempotency_key: str | None,
     reference: str | None = None,
 ) -> WalletMovement:
-    made: list[ledger.Movement] = []
+    """One movement on a wallet the caller manages, at most once per idempotency key.
 
-    async def action(conn: BaseDBAsyncClient) -> dict[str, Any]:
-        movement = await ledger.post(
+    The tenant check is folded into the movement's own statement (a wallet of
+    another partner moves nothing and is then told apart as NOT_FOUND), and a
+    movement without a key is that one statement: no BEGIN, no COMMIT.
+    """
+    if principal.role == Role.CUSTOMER:
+        # A customer may see its wallet but not move money on it: FORBIDDEN for
+        # its own, NOT_FOUND for any other (both raised here).
+        await access.get_wallet_to_manage(principal, wallet_id)
+    wid = access.parse_id(wallet_id, field="walletId")
+    tenant = ledger.ANYONE if principal.is_admin else ledger.Tenant(partner_id=principal.partner_id)
+
+    async def move(conn: BaseDBAsyncClient) -> ledger.Movement:
+        return await ledger.post(
             conn,
-            wallet_id=wallet.id,
+            wallet_id=wid,
             amount_micros=amount_micros,
             kind=kind,
             policy=FundsPolicy.REQUIRE_AVAILABLE,
             comment=comment,
             reference=reference,
+            tenant=tenant,
         )
+
+    if idempotency.validate_key(idempotency_key) is None:
+        async with unit_of_work.single_statement() as conn:
+            movement = await move(conn)
+        return WalletMovement(wallet=movement.wallet, entry=movement.entry, replayed=False)
+
+    made: list[ledger.Movement] = []
+
+    async def action(conn: BaseDBAsyncClient) -> dict[str, Any]:
+        movement = await move(conn)
         made.append(movement)
-        return {"wallet_id": wallet.id, "entry_id": movement.entry.id}
+        return {"wallet_id": wid, "entry_id": movement.entry_row["id"]}
 
     result, replayed = await idempotency.run_once(
         scope=principal.idempotency_scope,
         key=idempotency_key,
         operation=operation,
-        request={"wallet": wallet.id, "amount": amount_micros, "comment": comment},
+        request={"wallet": wid, "amount": amount_micros, "comment": comment},
         action=action,
     )
     if replayed:
         entry = await LedgerEntry.get(id=result["entry_id"])
-        return WalletMovement(wallet=await Wallet.get(id=wallet.id), entry=entry, replayed=True)
+        return WalletMovement(wallet=await Wallet.get(id=wid), entry=entry, replayed=True)
     # The wallet as this movement left it, from the movement's own statement:
     # no second read, and no later movement mixed into the payload.
     movement = made[0]
@@ -79,10 +101,9 @@ async def top_up(
     idempotency_key: str | None = None,
 ) -> WalletMovement:
     """Money paid in by the customer, recorded by its partner or the platform."""
-    wallet = await access.get_wallet_to_manage(principal, wallet_id)
     return await _move(
         principal,
-        wallet,
+        wallet_id,
         operation="topUpWallet",
         amount_micros=parse_amount(amount),
         kind=LedgerEntryKind.TOP_UP,
@@ -100,10 +121,9 @@ async def adjust(
     idempotency_key: str | None = None,
 ) -> WalletMovement:
     """A signed correction with a reason; a negative one needs the funds available."""
-    wallet = await access.get_wallet_to_manage(principal, wallet_id)
     return await _move(
         principal,
-        wallet,
+        wallet_id,
         operation="adjustWallet",
         amount_micros=parse_amount(amount, allow_negative=True),
         kind=LedgerEntryKind.ADJUSTMENT,
@@ -121,10 +141,9 @@ async def charge_integration(
     idempotency_key: str | None = None,
 ) -> WalletMovement:
     """Integration usage billed by the partner's systems; refused beyond ``available``."""
-    wallet = await access.get_wallet_to_manage(principal, wallet_id)
     return await _move(
         principal,
-        wallet,
+        wallet_id,
         operation="chargeIntegration",
         amount_micros=-parse_amount(amount),
         kind=LedgerEntryKind.INTEGRATION_CHARGE,
