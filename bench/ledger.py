@@ -253,7 +253,8 @@ async def run_pgbench(
 
 async def count_trips(
     url: str, key: str, wallets: list[str], read_wallets: list[str], n: int
-) -> None:
+) -> int:
+    """Prints round trips per debit and per read; returns the debits it posted."""
     proxy = CountingProxy(url)
     try:
         with running_server(proxy.url, workers=1) as server:
@@ -277,6 +278,7 @@ async def count_trips(
             await conn.close()
     finally:
         proxy.close()
+    return n + 20
 
 
 # ---------------------------------------------------------------- main
@@ -371,7 +373,9 @@ async def main(args: argparse.Namespace) -> None:
                 rate_target=target("≥ 2x today's requests/s"),
             )
             if args.trips:
-                await count_trips(url, key, wallets, wallets[: args.read_wallets], args.trips)
+                answered += await count_trips(
+                    url, key, wallets, wallets[: args.read_wallets], args.trips
+                )
 
             conn = await asyncpg.connect(url)
             try:
@@ -383,7 +387,7 @@ async def main(args: argparse.Namespace) -> None:
                 await conn.close()
             print(
                 f"checks: {posted:,} bench debits posted for {answered:,} answered by the "
-                f"server, warm-ups included (may exceed by what was in flight when wrk "
+                f"server, warm-ups and round-trip counting included (may exceed by what was in flight when wrk "
                 f"stopped, at most {in_flight}): "
                 f"{'ok' if answered <= posted <= answered + in_flight else 'MISMATCH'}"
             )
