@@ -120,7 +120,8 @@ async def subscribe_all(plan: dict) -> None:
     stdin = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
     while (line := await stdin.readline()) and line.strip() != b"stop":
-        pass
+        if line.strip() == b"count":
+            print(sum(len(got) for got in received), flush=True)
     for task in tasks:
         task.cancel()
     _write(plan["out"], json.dumps({"received": received, "errors": errors}))
@@ -256,7 +257,23 @@ async def main(args: argparse.Namespace) -> None:
                 posted, failures, behind = await movements(
                     server, partner_key, wallets, args.rate, args.seconds
                 )
-                await asyncio.sleep(args.drain)  # the last events on their way
+                # The last events on their way: until every one is in, or none came for
+                # --drain seconds (late is not lost), at most --drain-max seconds.
+                expected = len(posted) * (args.partner_wide + 1)
+                drain_started = last_progress = time.perf_counter()
+                got = -1
+                while time.perf_counter() - drain_started < args.drain_max:
+                    listeners.stdin.write("count\n")
+                    listeners.stdin.flush()
+                    now_got = int(await asyncio.to_thread(listeners.stdout.readline))
+                    if now_got >= expected:
+                        break
+                    if now_got != got:
+                        got, last_progress = now_got, time.perf_counter()
+                    elif time.perf_counter() - last_progress > args.drain:
+                        break
+                    await asyncio.sleep(0.5)
+                drained = time.perf_counter() - drain_started
                 with_us = meter.stop()
                 listeners.stdin.write("stop\n")
                 listeners.stdin.flush()
@@ -312,8 +329,9 @@ async def main(args: argparse.Namespace) -> None:
         + (f"; subscriber-side errors: {dict(result['errors'])}" if result["errors"] else "")
     )
     print(
-        f"  server CPU over {window} s windows: {with_us / 1e6:.2f} s with subscribers, "
-        f"{alone_us / 1e6:.2f} s without\n"
+        f"  deliveries went on for {drained:.1f} s after the last movement was answered\n"
+        f"  server CPU: {with_us / 1e6:.2f} s with subscribers ({args.seconds} s of load + "
+        f"{drained:.1f} s of delivery), {alone_us / 1e6:.2f} s without ({window} s)\n"
         f"    per delivery {with_us / max(deliveries, 1):,.0f} µs (all of it), "
         f"{(with_us - alone_us) / max(deliveries, 1):,.0f} µs above the unsubscribed run; "
         f"per movement without subscribers {alone_us / max(len(alone), 1):,.0f} µs"
@@ -336,7 +354,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--partner-wide", type=int, default=10, help="partner-wide subscribers")
     parser.add_argument("--rate", type=int, default=200, help="movements per second")
     parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
-    parser.add_argument("--drain", type=int, default=3, help="seconds to wait for late events")
+    parser.add_argument(
+        "--drain", type=int, default=3, help="stop waiting for events after this long without one"
+    )
+    parser.add_argument("--drain-max", type=int, default=60, help="longest wait for late events")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--subscriber-process", metavar="PLAN", help=argparse.SUPPRESS)
     return parser.parse_args()
