@@ -68,12 +68,14 @@ lint: install
 	$(BIN)/ruff check backend tests bench frontend
 	$(BIN)/ruff format --check backend tests bench frontend
 
+# Benchmarks print figures (and the targets beside them); run one at a time on a quiet box.
 bench: install
-	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
+	@command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk"; exit 1; }
+	@command -v pgbench >/dev/null || echo "pgbench missing (postgresql-client): bench/ledger.py skips its pgbench part"
 	$(BIN)/python bench/ledger.py
-	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/channels.py
 	$(BIN)/python bench/invoices.py
 
 clean:

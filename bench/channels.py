@@ -2,7 +2,8 @@
 
 For SQLite and PostgreSQL it prints seconds per ``extendChannels`` call
 (p50/p99/max) and channels per second, through GraphQL over HTTP against one
-``daybook serve`` worker, then checks the ledger invariants. Run by hand:
+``daybook serve`` worker, with the server's CPU per channel (utime+stime of the
+server process from /proc over the calls), then checks the ledger invariants. Run by hand:
 ``python bench/channels.py [--only postgres] [--channels 10000] [--batch 500]``.
 """
 
@@ -28,12 +29,16 @@ from backend.domain.access import SYSTEM, Principal  # noqa: E402
 from backend.domain.clock import clock  # noqa: E402
 from backend.domain.models import Channel, ChannelStatus, Role  # noqa: E402
 from backend.domain.verify import find_breaches  # noqa: E402
-from bench.ledger import PG_ADMIN_URL, percentile, settings_for  # noqa: E402
-from tests.servers import running_server  # noqa: E402
+from backend.settings import Settings  # noqa: E402
+from bench.common import PG_ADMIN_URL, percentile, running_server  # noqa: E402
 
 EXTEND_MANY = """mutation($items: [ExtendChannelItem!]!) {
   extendChannels(items: $items, comment: "Automatic 5-day extension") {
     channels { id } userErrors { code message } } }"""
+
+
+def settings_for(url: str) -> Settings:
+    return Settings(database_url=url, redis_url=None, env="bench", db_pool_size=20)
 
 
 async def prepare(url: str, count: int) -> tuple[list[int], str]:
@@ -81,9 +86,11 @@ async def run(kind: str, count: int, batch: int) -> None:
         ids, key = await prepare(url, count)
         await close_db()
         durations = []
-        with running_server(url) as base:
+        with running_server(url) as server:
+            meter = server.cpu()
+            meter.start()
             async with httpx.AsyncClient(
-                base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120
+                base_url=server.base, headers={"Authorization": f"Bearer {key}"}, timeout=120
             ) as client:
                 started = time.perf_counter()
                 for offset in range(0, len(ids), batch):
@@ -97,11 +104,16 @@ async def run(kind: str, count: int, batch: int) -> None:
                     durations.append(time.perf_counter() - call)
                     assert body["data"]["extendChannels"]["userErrors"] == [], body
                 total = time.perf_counter() - started
+            server_us = meter.stop()
         print(
             f"  {len(durations)} calls: p50 {percentile(durations, 50):.3f} s   "
             f"p99 {percentile(durations, 99):.3f} s   max {max(durations):.3f} s per call"
         )
         print(f"  {len(ids) / total:,.0f} channels extended per second ({total:.1f} s in all)")
+        print(
+            f"  server CPU {server_us / len(ids):,.0f} µs per channel extended, "
+            f"{server_us / len(durations) / 1000:,.0f} ms per call (one worker)"
+        )
         await init_db(settings_for(url))
         breaches = await find_breaches()
         print(f"  ledger invariants after the run: {'hold' if not breaches else breaches}")

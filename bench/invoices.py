@@ -5,7 +5,8 @@ partners, customers on a plan, their wallets and channels, the month's
 conversations spread over categories, markets and prices, and some
 integration charges; then it times the jobs loop's monthly generation and
 prints the time, the invoices and lines written, and the peak memory of this
-process (resident set size). Run by hand:
+process (resident set size), and the CPU per invoice of this process and of
+its PostgreSQL backends. Run by hand:
 ``python bench/invoices.py [--customers 10000] [--conversations 1000000] [--partners 10]``.
 Target: under 60 s and under 500 MiB.
 """
@@ -31,7 +32,8 @@ from backend.domain import invoicing  # noqa: E402
 from backend.domain.clock import FrozenClock, clock  # noqa: E402
 from backend.domain.periods import Period  # noqa: E402
 from backend.domain.verify import find_breaches  # noqa: E402
-from bench.ledger import PG_ADMIN_URL, settings_for  # noqa: E402
+from backend.settings import Settings  # noqa: E402
+from bench.common import PG_ADMIN_URL, PostgresCpu  # noqa: E402
 
 PERIOD = Period(2026, 10)
 SEED = """
@@ -104,6 +106,10 @@ WHERE s.wallet_id = w.id;
 """
 
 
+def settings_for(url: str) -> Settings:
+    return Settings(database_url=url, redis_url=None, env="bench", db_pool_size=20)
+
+
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -143,9 +149,15 @@ async def main(customers: int, conversations: int, partners: int) -> None:
         await init_db(settings_for(url))
         clock.use(FrozenClock(datetime(2026, 11, 1, 1, 5, tzinfo=UTC)))  # after the grace hour
         rss_before = peak_rss_mib()
+        pg = PostgresCpu(url)
+        await pg.start()
+        cpu_started = time.process_time()
         started = time.perf_counter()
         report = await invoicing.generate_previous_month()
         elapsed = time.perf_counter() - started
+        cpu_us = (time.process_time() - cpu_started) * 1e6
+        pg_us = await pg.stop()
+        await pg.close()
         conn = connection()
         invoices = (await conn.execute_query_dict("SELECT COUNT(*) AS n FROM invoices"))[0]["n"]
         lines = (await conn.execute_query_dict("SELECT COUNT(*) AS n FROM invoice_lines"))[0]["n"]
@@ -155,6 +167,11 @@ async def main(customers: int, conversations: int, partners: int) -> None:
         print(f"  time                  {elapsed:.2f} s   ({invoices / elapsed:,.0f} invoices/s)")
         print(
             f"  peak RSS              {peak_rss_mib():.0f} MiB (before generation {rss_before:.0f} MiB)"
+        )
+        print(
+            f"  CPU per invoice       {cpu_us / max(invoices, 1):,.0f} µs in this process (the "
+            f"jobs runner), {'n/a' if pg_us is None else f'{pg_us / max(invoices, 1):,.0f} µs'} "
+            "in PostgreSQL backends"
         )
         print("  targets               < 60 s, < 500 MiB")
         started = time.perf_counter()

@@ -1,16 +1,26 @@
-"""Ledger benchmark: debits per second, by hand (`make bench` or `python bench/ledger.py`).
+"""Ledger benchmark: debits (adjustWallet) and wallet reads over GraphQL HTTP, on PostgreSQL.
 
-For SQLite and PostgreSQL it prints:
-- debits/s through the domain layer (``wallets.charge_integration``: access
-  check, idempotent transaction, conditional debit, read-back) with 1, 8 and
-  64 concurrent callers, on one hot wallet and spread over 1,000 wallets;
-- on PostgreSQL, a raw asyncpg baseline issuing the same statements, so the
-  ratio shows what Tortoise and the domain code cost;
-- debits/s through GraphQL over HTTP against one ``daybook serve`` worker,
-  driven by ``wrk`` (apt-get install wrk), with p50/p99 latency and the
-  server's resident memory; then the ledger invariants are checked.
+On a fresh PostgreSQL database, against a real ``daybook serve`` (a subprocess),
+with ``wrk`` as the load (a separate process; apt-get install wrk):
 
-Nothing here asserts: it measures. Options: --only sqlite|postgres, --ops N.
+debits  ``adjustWallet(amount: "-0.000001")`` spread over --wallets wallets:
+        one worker (--one-connections clients): server CPU µs per debit;
+        --workers workers with --connections clients: debits/s; p50/p99 of both;
+        PostgreSQL backend CPU per debit beside the server's.
+pgbench the statements the server runs per debit (ledger.py's conditional
+        UPDATE of the wallet + INSERT of the entry, in BEGIN/COMMIT), as a
+        generated pgbench script on the same wallets: PostgreSQL's TPS, its
+        backend CPU per transaction, and server debits/s : pgbench TPS.
+reads   ``wallet(id) { balance available entries(first: 20) {...} }`` over
+        --read-wallets wallets that hold at least 20 entries: requests/s, p50/p99,
+        server CPU µs per request, one worker and --workers workers.
+trips   PostgreSQL round trips (Sync + simple Query messages) per debit and per
+        read, counted by bench/pgproxy.py between one worker and PostgreSQL.
+
+Server CPU is utime+stime from /proc/<pid>/stat of uvicorn's master and its
+workers over the measured window. Targets are printed beside the figures,
+never asserted. Then the posted entries are counted against the answers and
+``daybook verify`` checks the ledger invariants.
 """
 
 from __future__ import annotations
@@ -18,285 +28,404 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
+import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.db import close_db, init_db, release_connection, run_migrations  # noqa: E402
-from backend.domain import api_keys, tenants, wallets  # noqa: E402
-from backend.domain.access import SYSTEM, Principal  # noqa: E402
-from backend.domain.models import Role  # noqa: E402
-from backend.domain.verify import find_breaches  # noqa: E402
-from backend.settings import Settings  # noqa: E402
-from tests.servers import running_server  # noqa: E402
+from backend.domain.money import MAX_BALANCE_MICROS
+from bench.common import (
+    CountingProxy,
+    GraphQL,
+    HttpConnection,
+    PostgresCpu,
+    Server,
+    daybook,
+    fresh_database,
+    migrate_and_admin_key,
+    round_trips,
+    run_wrk,
+    running_server,
+    target,
+    write_wrk_script,
+)
 
-PG_ADMIN_URL = os.environ.get("DAYBOOK_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
-CONCURRENCY = (1, 8, 64)
-SPREAD_WALLETS = 1000
+DEBIT = (
+    'mutation($w: ID!) { adjustWallet(walletId: $w, amount: "-0.000001", comment: "bench")'
+    " { entry { id balanceAfter { amount } } userErrors { code } } }"
+)
+READ = (
+    "query($w: ID!) { wallet(id: $w) { id balance { amount currencyCode } available { amount }"
+    " entries(first: 20) { edges { node { id kind amount { amount } balanceAfter { amount }"
+    " comment reference createdAt } } pageInfo { hasNextPage endCursor } } } }"
+)
+CREATE_PARTNER = """mutation { createPartner(name: "Bench", currencyCode: "USD", dayPrice: "1")
+  { partner { id } apiKey userErrors { code message } } }"""
+CREATE_CUSTOMER = """mutation($p: ID!, $n: String!) { createCustomer(partnerId: $p, name: $n)
+  { customer { wallet { id } } userErrors { code message } } }"""
+TOP_UP = """mutation($w: ID!, $a: Decimal!) { topUpWallet(walletId: $w, amount: $a)
+  { entry { id } userErrors { code message } } }"""
 
 
-def settings_for(url: str) -> Settings:
-    return Settings(database_url=url, redis_url=None, env="bench", db_pool_size=64)
-
-
-async def prepare(url: str) -> tuple[Principal, list[int], str]:
-    """One partner, 1,000 customers with funded wallets; returns the partner, wallet ids, a key."""
-    await run_migrations(settings_for(url))
-    await init_db(settings_for(url))
-    made = await tenants.create_partner(SYSTEM, name="Bench", currency_code="USD", day_price="1")
-    partner = Principal(role=Role.PARTNER, partner_id=made.partner.id)
-    wallet_ids = []
-    for n in range(SPREAD_WALLETS):
-        customer = await tenants.create_customer(
-            partner, partner_id=str(made.partner.id), name=f"Customer {n}"
+async def seed(base: str, admin_key: str, wallets: int, read_wallets: int) -> tuple[str, list[str]]:
+    """Through the API: a partner, ``wallets`` customers with 1,000 USD each, and 20 more
+    small top-ups on the first ``read_wallets`` (so a read has 20 entries to show)."""
+    gql = GraphQL(base)
+    try:
+        made = (await gql(CREATE_PARTNER, key=admin_key))["createPartner"]
+        partner, key = made["partner"]["id"], made["apiKey"]
+        created = await gql.many(
+            (CREATE_CUSTOMER, {"p": partner, "n": f"Customer {n}"}, key) for n in range(wallets)
         )
-        await wallets.top_up(partner, wallet_id=str(customer.wallet.id), amount="1000000")
-        wallet_ids.append(customer.wallet.id)
-    return partner, wallet_ids, made.key.secret
+        ids = [row["createCustomer"]["customer"]["wallet"]["id"] for row in created]
+        await gql.many((TOP_UP, {"w": w, "a": "1000"}, key) for w in ids)
+        await gql.many(
+            (TOP_UP, {"w": w, "a": "0.01"}, key) for _ in range(20) for w in ids[:read_wallets]
+        )
+    finally:
+        await gql.close()
+    return key, ids
 
 
-async def run_concurrently(
-    ops: int, callers: int, debit: Callable[[int], Awaitable[None]]
-) -> tuple[float, list[float]]:
-    """``ops`` debits by ``callers`` concurrent workers; returns (ops/s, latencies in s)."""
-    counter = iter(range(ops))
-    latencies: list[float] = []
-
-    async def worker() -> None:
-        for n in counter:
-            started = time.perf_counter()
-            await debit(n)
-            latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(callers)))
-    return ops / (time.perf_counter() - started), latencies
+def body(query: str, wallet: str) -> str:
+    return json.dumps({"query": query, "variables": {"w": wallet}})
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+async def measure(
+    server: Server,
+    pg: PostgresCpu,
+    script: Path,
+    connections: int,
+    seconds: float,
+    warmup: float,
+) -> dict:
+    """wrk for ``warmup`` (not counted: pools fill, caches warm), then for ``seconds``
+    with the server's and PostgreSQL's CPU read before and after."""
+    warmed = 0
+    if warmup:
+        warmed = (
+            await asyncio.to_thread(run_wrk, server.base, script, connections, warmup)
+        ).requests
+    meter = server.cpu()
+    meter.start()
+    await pg.start()
+    result = await asyncio.to_thread(run_wrk, server.base, script, connections, seconds)
+    server_us = meter.stop()
+    pg_us = await pg.stop()
+    units = max(result.requests, 1)
+    return {
+        "wrk": result,
+        "server_us": server_us / units,
+        "pg_us": None if pg_us is None else pg_us / units,
+        "rss_mib": server.rss_kib() / 1024,
+        "all_answers": warmed + result.requests,
+        "connections": connections,
+    }
 
 
-def line(label: str, rate: float, latencies: list[float]) -> None:
+def report(
+    label: str, unit: str, figures: dict, rate_target: str = "", cpu_target: str = ""
+) -> None:
+    wrk = figures["wrk"]
+    pg = figures["pg_us"]
     print(
-        f"  {label:<44} {rate:>8,.0f} debits/s   p50 {percentile(latencies, 50) * 1000:6.2f} ms"
-        f"   p99 {percentile(latencies, 99) * 1000:7.2f} ms"
+        f"  {label:<22} {wrk.rate:>8,.0f} {unit}/s{rate_target}\n"
+        f"  {'':<22} p50 {wrk.p50_ms:.2f} ms   p99 {wrk.p99_ms:.2f} ms   "
+        f"({wrk.requests:,} answers in {wrk.seconds:.1f} s; non-2xx {wrk.non_2xx}, "
+        f"bad {wrk.bad}{'; ' + wrk.socket_errors if wrk.socket_errors else ''})\n"
+        f"  {'':<22} server CPU {figures['server_us']:,.0f} µs/{unit}{cpu_target}   "
+        f"postgres CPU {'n/a' if pg is None else f'{pg:,.0f} µs/{unit}'}   "
+        f"server RSS {figures['rss_mib']:.0f} MiB"
     )
 
 
-async def bench_domain(partner: Principal, wallet_ids: list[int], ops: int) -> dict:
-    results = {}
-    for layout in ("hot", "spread"):
-        for callers in CONCURRENCY:
-
-            async def debit(n: int, layout: str = layout) -> None:
-                wallet = wallet_ids[0] if layout == "hot" else wallet_ids[n % len(wallet_ids)]
-                await wallets.charge_integration(
-                    partner, wallet_id=str(wallet), amount="0.000001", comment="bench"
-                )
-
-            rate, latencies = await run_concurrently(ops, callers, debit)
-            results[(layout, callers)] = rate
-            line(f"domain  {layout:<6} wallet(s), {callers:>2} callers", rate, latencies)
-    return results
+# ---------------------------------------------------------------- pgbench
 
 
-RAW_STATEMENTS = {
-    "access": (
-        "SELECT w.*, c.partner_id FROM wallets w JOIN customers c ON c.id = w.customer_id"
-        " WHERE w.id = $1"
-    ),
-    "move": """
-        WITH moved AS (
-            UPDATE wallets SET balance_micros = balance_micros + $2::bigint
-            WHERE id = $1 AND balance_micros + $2 - held_micros + credit_limit_micros >= 0
-              AND balance_micros + $2 >= -CAST($3 AS BIGINT)
-            RETURNING id, balance_micros, held_micros, credit_limit_micros
-        ), entry AS (
-            INSERT INTO ledger_entries
-                (wallet_id, kind, amount_micros, balance_after_micros, comment, reference, created_at)
-            SELECT id, 'INTEGRATION_CHARGE', $2::bigint, balance_micros, 'bench', NULL, now()
-            FROM moved RETURNING id, balance_after_micros
-        )
-        SELECT entry.id, entry.balance_after_micros, moved.held_micros, moved.credit_limit_micros
-        FROM entry CROSS JOIN moved
-    """,
+def move_statement() -> tuple[str, str]:
+    """ledger.py's PostgreSQL movement with the debit guard, and where it came from."""
+    try:
+        from backend.domain import ledger
+
+        sql = ledger._POSTGRES_MOVE.format(guard=ledger._GUARD_DEBIT_AVAILABLE)
+        return sql, "backend/domain/ledger.py (_POSTGRES_MOVE, debit guard)"
+    except (ImportError, AttributeError, KeyError) as missing:
+        raise SystemExit(
+            f"bench/ledger.py reads the debit statement from backend/domain/ledger.py "
+            f"(_POSTGRES_MOVE, _GUARD_DEBIT_AVAILABLE) and could not: {missing!r}. "
+            "Point move_statement() at where the statement lives now."
+        ) from missing
+
+
+PGBENCH_PARAMS = {
+    "1": ":wallet_id",
+    "2": ":amount",
+    "3": ":max_balance",
+    "4": ":kind",
+    "5": ":comment",
+    "6": "NULL",  # reference: none for an adjustment
+    "7": "now()",  # created_at: the server sends its clock's time
 }
 
 
-async def bench_raw_asyncpg(url: str, wallet_ids: list[int], ops: int) -> dict:
-    # The same release hook as the app's pool, so both do the same round trips.
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=64, reset=release_connection)
-    results = {}
+def pgbench_script(path: Path, first_wallet: int, last_wallet: int) -> Path:
+    sql, _ = move_statement()
+    sql = re.sub(r"\$(\d+)", lambda m: PGBENCH_PARAMS[m.group(1)], sql)
+    path.write_text(
+        f"-- generated by bench/ledger.py: one debit as the server writes it\n"
+        f"\\set wallet_id random({first_wallet}, {last_wallet})\n"
+        f"BEGIN;\n{sql.strip()};\nCOMMIT;\n"
+    )
+    return path
+
+
+async def run_pgbench(
+    url: str, script: Path, clients: int, seconds: float, pg: PostgresCpu
+) -> dict | None:
+    if shutil.which("pgbench") is None:
+        print("  pgbench: skipped, not installed (apt-get install postgresql-client)")
+        return None
+    parts = urlsplit(url)
+    command = [
+        "pgbench",
+        "-n",
+        "-M",
+        "prepared",
+        "-f",
+        str(script),
+        "-c",
+        str(clients),
+        "-j",
+        "2",
+        "-T",
+        str(int(seconds)),
+        "-h",
+        parts.hostname or "127.0.0.1",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "postgres",
+        "-D",
+        "amount=-1",
+        "-D",
+        f"max_balance={MAX_BALANCE_MICROS}",
+        "-D",
+        "kind=ADJUSTMENT",
+        "-D",
+        "comment=pgbench",
+        parts.path.lstrip("/"),
+    ]
+    await pg.start()
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    done = asyncio.create_task(process.communicate())
+    while not done.done():
+        await pg.sample()  # pgbench's backends end with it: read them while they live
+        await asyncio.wait({done}, timeout=0.1)
+    out, err = done.result()
+    pg_us = await pg.stop()
+    text = out.decode()
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", text)
+    count = re.search(r"number of transactions actually processed: (\d+)", text)
+    if process.returncode != 0 or not tps or not count:
+        print(f"  pgbench failed:\n{text}\n{err.decode()}")
+        return None
+    transactions = int(count.group(1))
+    latency = re.search(r"latency average = ([\d.]+) ms", text)
+    return {
+        "tps": float(tps.group(1)),
+        "transactions": transactions,
+        "latency_ms": float(latency.group(1)) if latency else float("nan"),
+        "pg_us": None if pg_us is None else pg_us / max(transactions, 1),
+    }
+
+
+# ---------------------------------------------------------------- round trips
+
+
+async def count_trips(
+    url: str, key: str, wallets: list[str], read_wallets: list[str], n: int
+) -> int:
+    """Prints round trips per debit and per read; returns the debits it posted."""
+    proxy = CountingProxy(url)
     try:
-        for layout in ("hot", "spread"):
-            for callers in CONCURRENCY:
-
-                async def debit(n: int, layout: str = layout) -> None:
-                    wallet = wallet_ids[0] if layout == "hot" else wallet_ids[n % len(wallet_ids)]
-                    async with pool.acquire() as conn:
-                        await conn.fetchrow(RAW_STATEMENTS["access"], wallet)
-                        async with conn.transaction():
-                            entry_id = await conn.fetchval(
-                                RAW_STATEMENTS["move"], wallet, -1, 10**18
-                            )
-                        assert entry_id is not None
-
-                rate, latencies = await run_concurrently(ops, callers, debit)
-                results[(layout, callers)] = rate
-                line(f"asyncpg {layout:<6} wallet(s), {callers:>2} callers", rate, latencies)
+        with running_server(proxy.url, workers=1) as server:
+            conn = HttpConnection("127.0.0.1", server.port)
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+            for label, query, targets in (("debit", DEBIT, wallets), ("read", READ, read_wallets)):
+                for i in range(n + 20):
+                    if i == 20:  # the first 20 warm the pool and caches
+                        before = proxy.counts()
+                    raw = body(query, targets[i % len(targets)]).encode()
+                    status, answer = await conn.request("POST", "/graphql", raw, headers)
+                    if status != 200 or b'"errors"' in answer:
+                        raise RuntimeError(f"{label}: {status} {answer[:300]!r}")
+                trips = round_trips(before, proxy.counts())
+                print(
+                    f"  round trips per {label:<5} {trips['round_trips'] / n:5.2f}   "
+                    f"(Sync {trips.get('S', 0) / n:.2f}, simple Query {trips.get('Q', 0) / n:.2f}, "
+                    f"Parse {trips.get('P', 0) / n:.2f}, Bind {trips.get('B', 0) / n:.2f}; "
+                    f"{n} sequential requests, one worker, through bench/pgproxy.py)"
+                )
+            await conn.close()
     finally:
-        await pool.close()
-    return results
+        proxy.close()
+    return n + 20
 
 
-CHARGE = """mutation($w: ID!) { chargeIntegration(walletId: $w, amount: "0.000001", comment: "bench")
-  { entry { id } userErrors { code } } }"""
+# ---------------------------------------------------------------- main
 
 
-def rss_mib(port: str) -> float | None:
-    """Resident memory of the ``daybook serve`` process listening on ``port``, if found."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            if "serve" in cmdline and f"--port {port}" in cmdline:
-                for row in (proc / "status").read_text().splitlines():
-                    if row.startswith("VmRSS:"):
-                        return int(row.split()[1]) / 1024
-        except OSError:
-            continue
-    return None
-
-
-WRK_SCRIPT = """
--- Bodies are Lua long strings: JSON escapes inside them reach the server untouched.
-local bodies = {%(bodies)s}
-local sent = 0
-request = function()
-  sent = sent + 1
-  return wrk.format("POST", "/graphql", {
-    ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer %(key)s",
-  }, bodies[(sent %% #bodies) + 1])
-end
-"""
-
-
-def run_wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str, float]:
-    """Drive the server with wrk (C, one thread) so the load generator stays cheap."""
-    output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    figures: dict[str, float] = {}
-    for row in output.splitlines():
-        parts = row.split()
-        if row.startswith("Requests/sec:"):
-            figures["rate"] = float(parts[1])
-        elif parts[:1] in (["50%"], ["99%"]):
-            figures[parts[0]] = _milliseconds(parts[1])
-        elif "Non-2xx" in row:
-            figures["errors"] = float(parts[-1])
-    return figures
-
-
-def _milliseconds(text: str) -> float:
-    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * factor
-    return float(text)
-
-
-async def bench_http(url: str, key: str, wallet_ids: list[int], seconds: int, workers: int) -> None:
+async def main(args: argparse.Namespace) -> None:
     if shutil.which("wrk") is None:
-        print("  graphql: skipped, wrk not installed (apt-get install wrk)")
-        return
-    with tempfile.TemporaryDirectory() as scratch, running_server(url, workers=workers) as base:
-        port = base.rsplit(":", 1)[1]
-        for layout, wallets in (("hot", wallet_ids[:1]), ("spread", wallet_ids)):
-            script = Path(scratch) / f"{layout}.lua"
-            bodies = (json.dumps({"query": CHARGE, "variables": {"w": str(w)}}) for w in wallets)
-            script.write_text(
-                WRK_SCRIPT % {"bodies": ", ".join(f"[[{body}]]" for body in bodies), "key": key}
+        raise SystemExit("bench/ledger.py needs wrk: apt-get install -y wrk")
+    started = time.perf_counter()
+    async with fresh_database() as url:
+        admin_key = migrate_and_admin_key(url)
+        pg = PostgresCpu(url)
+        scratch = Path(tempfile.mkdtemp(prefix="daybook-bench-"))
+        answered = 0
+        runs: dict[str, dict] = {}
+        try:
+            with running_server(url, workers=1) as server:
+                key, wallets = await seed(server.base, admin_key, args.wallets, args.read_wallets)
+                debits = write_wrk_script(
+                    scratch / "debit.lua",
+                    (body(DEBIT, w) for w in wallets),
+                    key,
+                    '"userErrors":[]',
+                )
+                reads = write_wrk_script(
+                    scratch / "read.lua",
+                    (body(READ, w) for w in wallets[: args.read_wallets]),
+                    key,
+                    '"edges":[{',
+                )
+                print(
+                    f"== ledger: PostgreSQL, {args.wallets:,} wallets, wrk for {args.seconds:g} s "
+                    f"per run after {args.warmup:g} s of warm-up ==\n"
+                    "debits: adjustWallet(amount: -0.000001) over GraphQL HTTP"
+                )
+                runs["debit1"] = await measure(
+                    server, pg, debits, args.one_connections, args.seconds, args.warmup
+                )
+                report(
+                    f"1 worker, {args.one_connections} conns",
+                    "debit",
+                    runs["debit1"],
+                    cpu_target=target("≤ 1,000 µs/debit, one worker"),
+                )
+                runs["read1"] = await measure(
+                    server, pg, reads, args.one_connections, args.seconds, args.warmup
+                )
+            with running_server(url, workers=args.workers) as server:
+                runs["debitN"] = await measure(
+                    server, pg, debits, args.connections, args.seconds, args.warmup
+                )
+                report(
+                    f"{args.workers} workers, {args.connections} conns",
+                    "debit",
+                    runs["debitN"],
+                    rate_target=target("≥ 1,000 debits/s, 2 workers, 64 connections"),
+                )
+                runs["readN"] = await measure(
+                    server, pg, reads, args.connections, args.seconds, args.warmup
+                )
+            answered = sum(runs[r]["all_answers"] for r in ("debit1", "debitN"))
+            in_flight = sum(2 * runs[r]["connections"] for r in ("debit1", "debitN"))
+
+            ids = sorted(int(w) for w in wallets)
+            script = pgbench_script(scratch / "debit.sql", ids[0], ids[-1])
+            _, source = move_statement()
+            bench = await run_pgbench(url, script, args.pgbench_clients, args.seconds, pg)
+            if bench:
+                print(
+                    f"pgbench: the server's debit statement from {source},\n"
+                    f"  in BEGIN/COMMIT, -M prepared, {args.pgbench_clients} clients, "
+                    f"{args.seconds:g} s, random wallet of {len(ids):,} (script: {script.name} below)"
+                )
+                pg_us = bench["pg_us"]
+                print(
+                    f"  {'pgbench':<22} {bench['tps']:>8,.0f} tps   latency avg "
+                    f"{bench['latency_ms']:.2f} ms   postgres CPU "
+                    f"{'n/a' if pg_us is None else f'{pg_us:,.0f} µs/transaction'}"
+                )
+                for label, run in (("1 worker", "debit1"), (f"{args.workers} workers", "debitN")):
+                    ratio = runs[run]["wrk"].rate / bench["tps"]
+                    print(
+                        f"  server debits/s : pgbench tps ({label}) = "
+                        f"{runs[run]['wrk'].rate:,.0f} : {bench['tps']:,.0f} = {ratio:.2f} : 1"
+                    )
+            print("reads: wallet(id) with balance, available and its 20 latest entries")
+            report(f"1 worker, {args.one_connections} conns", "read", runs["read1"])
+            report(
+                f"{args.workers} workers, {args.connections} conns",
+                "read",
+                runs["readN"],
+                rate_target=target("≥ 2x today's requests/s"),
             )
-            for connections in (8, 64):
-                figures = run_wrk(base, script, connections, seconds)
-                print(
-                    f"  graphql {layout:<6} wallet(s), {connections:>2} clients, {workers} worker(s)"
-                    f"              {figures['rate']:>8,.0f} debits/s   p50 {figures['50%']:6.2f} ms"
-                    f"   p99 {figures['99%']:7.2f} ms   non-2xx {figures.get('errors', 0):.0f}"
+            if args.trips:
+                answered += await count_trips(
+                    url, key, wallets, wallets[: args.read_wallets], args.trips
                 )
-        memory = rss_mib(port)
-        if memory is not None:
-            print(f"  server resident memory after the run: {memory:.0f} MiB")
 
-
-async def run_backend(kind: str, ops: int, seconds: int, workers: int) -> None:
-    if kind == "sqlite":
-        directory = tempfile.mkdtemp(prefix="daybook-bench-")
-        url = f"sqlite://{directory}/bench.sqlite3"
-        drop = None
-    else:
-        name = f"daybook_bench_{uuid.uuid4().hex[:8]}"
-        admin = await asyncpg.connect(PG_ADMIN_URL)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-        async def drop() -> None:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
-
-    print(f"\n== {kind} ({ops} debits per run) ==")
-    try:
-        partner, wallet_ids, _ = await prepare(url)
-        key = (await api_keys.issue(Role.PARTNER, partner_id=partner.partner_id)).secret
-        domain = await bench_domain(partner, wallet_ids, ops)
-        await close_db()  # from here on the baseline and the server own the database
-        if kind == "postgres":
-            await close_db()  # free its connections for the baseline's pool
-            raw = await bench_raw_asyncpg(url, wallet_ids, ops)
-            for config, rate in domain.items():
-                print(
-                    f"  domain/raw {config[0]:<6} {config[1]:>2} callers: "
-                    f"{rate / raw[config]:.2f}x of raw asyncpg"
+            conn = await asyncpg.connect(url)
+            try:
+                posted = await conn.fetchval(
+                    "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'ADJUSTMENT'"
+                    " AND comment = 'bench'"
                 )
-        await bench_http(url, key, wallet_ids, seconds, workers)
-        await init_db(settings_for(url))
-        breaches = await find_breaches()
-        print(f"  ledger invariants after the run: {'hold' if not breaches else breaches}")
-    finally:
-        await close_db()
-        if drop:
-            await drop()
+            finally:
+                await conn.close()
+            print(
+                f"checks: {posted:,} bench debits posted for {answered:,} answered by the "
+                f"server, warm-ups and round-trip counting included (may exceed by what was in flight when wrk "
+                f"stopped, at most {in_flight}): "
+                f"{'ok' if answered <= posted <= answered + in_flight else 'MISMATCH'}"
+            )
+            verify = daybook(url, "verify")
+            print(
+                f"  daybook verify: {verify.strip().splitlines()[-1] if verify.strip() else 'ok'}"
+            )
+            if bench:
+                print(f"-- {script.name} --\n{script.read_text()}", end="")
+        finally:
+            await pg.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(f"(ledger bench took {time.perf_counter() - started:.0f} s)")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("sqlite", "postgres"))
-    parser.add_argument("--ops", type=int, default=2000, help="debits per domain/raw run")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for HTTP")
-    parser.add_argument("--seconds", type=int, default=10, help="length of each HTTP run")
-    args = parser.parse_args()
-    for kind in ("sqlite", "postgres"):
-        if args.only in (None, kind):
-            asyncio.run(run_backend(kind, args.ops, args.seconds, args.workers))
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog=__doc__.split("\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--wallets", type=int, default=1000, help="wallets debits spread over")
+    parser.add_argument(
+        "--read-wallets", type=int, default=100, help="wallets read (each gets 20+ entries)"
+    )
+    parser.add_argument("--seconds", type=int, default=10, help="length of each measured run")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured load before each run")
+    parser.add_argument("--workers", type=int, default=2, help="workers of the throughput runs")
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections, N workers")
+    parser.add_argument(
+        "--one-connections", type=int, default=16, help="wrk connections, one worker"
+    )
+    parser.add_argument("--pgbench-clients", type=int, default=32)
+    parser.add_argument(
+        "--trips", type=int, default=100, help="requests counted through the proxy (0: skip)"
+    )
+    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    main()
+    asyncio.run(main(parse_args()))

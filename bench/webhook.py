@@ -1,150 +1,254 @@
-"""Webhook benchmark: signed Meta-shaped requests with 10 delivered statuses each, into PostgreSQL.
+"""Webhook benchmark: signed WhatsApp webhook requests of 10 delivered statuses, into PostgreSQL.
 
-Prints statuses charged per second with p50/p99 request latency, for 1 and 4
-``daybook serve`` workers, spread over many channels and on one hot wallet;
-then checks that every status was charged exactly once and the ledger
-invariants hold. Run by hand: ``python bench/webhook.py [--requests 1000]``.
+On a fresh PostgreSQL database, against a real ``daybook serve`` with one
+worker, this process posts Meta-shaped requests (``X-Hub-Signature-256`` with
+the partner's app secret; 10 ``delivered`` PMP marketing statuses each, spread
+over --channels channels) from --concurrency keep-alive connections, and prints:
+
+- statuses/s, p50/p99 per request, server CPU µs per status (utime+stime of
+  uvicorn from /proc over the window), PostgreSQL backend CPU per status;
+- database round trips per request of 10 statuses: the server is restarted
+  with DAYBOOK_DATABASE_URL pointing at bench/pgproxy.py, which counts the
+  Sync and simple Query messages the server sends, over --trips requests;
+- then Meta's retries (--retries requests sent again), and the checks: every
+  status sent is one conversation and one ledger entry, none twice, and
+  ``daybook verify``.
+
+Targets are printed beside the figures, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import asyncpg
-import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.db import close_db, init_db, run_migrations  # noqa: E402
-from backend.domain import channels, partner_days, rates, tenants, wallets  # noqa: E402
-from backend.domain.access import SYSTEM, Principal  # noqa: E402
-from backend.domain.models import Conversation, Role  # noqa: E402
-from backend.domain.verify import find_breaches  # noqa: E402
-from bench.ledger import PG_ADMIN_URL, percentile, settings_for  # noqa: E402
-from tests.servers import running_server  # noqa: E402
-from tests.webhooks import meta  # noqa: E402
+from bench.common import (
+    CountingProxy,
+    GraphQL,
+    HttpConnection,
+    PostgresCpu,
+    daybook,
+    fresh_database,
+    migrate_and_admin_key,
+    percentile,
+    round_trips,
+    running_server,
+    target,
+)
+from tests.webhooks import meta
 
-STATUSES_PER_REQUEST = 10
-CONCURRENCY = 32
+STATUSES = 10
 
-
-async def prepare(url: str, channel_count: int) -> tuple[int, list[str]]:
-    """A partner with a signed webhook and ``channel_count`` live channels; their phone_number_ids."""
-    await run_migrations(settings_for(url))
-    await init_db(settings_for(url))
-    await rates.load_shipped_rate_card()
-    made = await tenants.create_partner(SYSTEM, name="Hooks", currency_code="USD", day_price="1")
-    partner_id = made.partner.id
-    await tenants.configure_whatsapp_webhook(
-        SYSTEM, partner_id=str(partner_id), app_secret=meta.APP_SECRET, verify_token="v"
-    )
-    await partner_days.purchase_days(
-        SYSTEM, partner_id=str(partner_id), days=30 * channel_count, comment="stock"
-    )
-    as_partner = Principal(role=Role.PARTNER, partner_id=partner_id)
-    ids = []
-    for n in range(channel_count):
-        customer = await tenants.create_customer(
-            as_partner, partner_id=str(partner_id), name=f"Customer {n}"
-        )
-        await wallets.top_up(as_partner, wallet_id=str(customer.wallet.id), amount="100000")
-        pnid = f"{100000 + n}"
-        line = await channels.create_channel(
-            as_partner,
-            customer_id=str(customer.customer.id),
-            name=f"Line {n}",
-            phone_number=f"+4915110{n:06d}",
-            phone_number_id=pnid,
-        )
-        await channels.extend_channel(
-            as_partner, channel_id=str(line.channel.id), days=30, comment="bench"
-        )
-        ids.append(pnid)
-    await close_db()
-    return partner_id, ids
+CREATE_PARTNER = """mutation { createPartner(name: "Hooks", currencyCode: "USD", dayPrice: "1")
+  { partner { id } apiKey userErrors { code message } } }"""
+CONFIGURE = """mutation($p: ID!, $s: String!) {
+  configureWhatsAppWebhook(partnerId: $p, appSecret: $s, verifyToken: "bench")
+  { partner { id } userErrors { code message } } }"""
+PURCHASE = """mutation($p: ID!, $d: Int!) { purchaseDays(partnerId: $p, days: $d, comment: "stock")
+  { entry { id } userErrors { code message } } }"""
+CREATE_CUSTOMER = """mutation($p: ID!, $n: String!) { createCustomer(partnerId: $p, name: $n)
+  { customer { id wallet { id } } userErrors { code message } } }"""
+TOP_UP = """mutation($w: ID!) { topUpWallet(walletId: $w, amount: "100000")
+  { entry { id } userErrors { code message } } }"""
+CREATE_CHANNEL = """mutation($c: ID!, $n: String!, $phone: String!, $pnid: String!) {
+  createChannel(customerId: $c, name: $n, phoneNumber: $phone, phoneNumberId: $pnid)
+  { channel { id } userErrors { code message } } }"""
+EXTEND = """mutation($ch: ID!) { extendChannel(channelId: $ch, days: 30, comment: "bench")
+  { channel { id } userErrors { code message } } }"""
 
 
-def bodies(run: str, count: int, phone_number_ids: list[str]) -> list[bytes]:
+async def seed(base: str, admin_key: str, channels: int) -> tuple[str, list[str]]:
+    """A partner with a signed webhook and ``channels`` live, funded channels; returns the
+    partner id and the channels' phone_number_ids."""
+    gql = GraphQL(base)
+    try:
+        made = (await gql(CREATE_PARTNER, key=admin_key))["createPartner"]
+        partner, key = made["partner"]["id"], made["apiKey"]
+        await gql(CONFIGURE, {"p": partner, "s": meta.APP_SECRET}, admin_key)
+        await gql(PURCHASE, {"p": partner, "d": 30 * channels}, admin_key)
+
+        async def one(n: int) -> str:
+            customer = (await gql(CREATE_CUSTOMER, {"p": partner, "n": f"C{n}"}, key))[
+                "createCustomer"
+            ]["customer"]
+            await gql(TOP_UP, {"w": customer["wallet"]["id"]}, key)
+            pnid = f"{200000 + n}"
+            variables = {
+                "c": customer["id"],
+                "n": f"Line {n}",
+                "phone": f"+4915110{n:06d}",
+                "pnid": pnid,
+            }
+            channel = (await gql(CREATE_CHANNEL, variables, key))["createChannel"]["channel"]
+            await gql(EXTEND, {"ch": channel["id"]}, key)
+            return pnid
+
+        pnids = await asyncio.gather(*(one(n) for n in range(channels)))
+    finally:
+        await gql.close()
+    return partner, list(pnids)
+
+
+def make_requests(run: str, count: int, pnids: list[str]) -> list[tuple[bytes, list[str]]]:
+    """``count`` signed bodies of 10 delivered statuses each, and their message ids."""
     made = []
+    now = int(time.time())  # in force under the shipped rate card
     for n in range(count):
+        ids = [f"wamid.{run}.{n}.{k}" for k in range(STATUSES)]
         statuses = [
-            meta.status(
-                f"wamid.{run}.{n}.{k}",
-                "delivered",
-                f"491511{(n * 10 + k) % 10**7:07d}",
-                timestamp=int(time.time()),  # under the shipped card, in force since its date
-            )
-            for k in range(STATUSES_PER_REQUEST)
+            meta.status(m, "delivered", f"491511{(n * STATUSES + k) % 10**7:07d}", timestamp=now)
+            for k, m in enumerate(ids)
         ]
-        pnid = phone_number_ids[n % len(phone_number_ids)]
-        made.append(meta.encode(meta.body(*statuses, phone_number_id=pnid)))
+        made.append((meta.encode(meta.body(*statuses, phone_number_id=pnids[n % len(pnids)])), ids))
     return made
 
 
-async def drive(base: str, partner_id: int, payloads: list[bytes]) -> tuple[float, list[float]]:
+async def drive(
+    port: int, partner: str, requests: list[tuple[bytes, list[str]]], concurrency: int
+) -> tuple[float, list[float], list[str]]:
+    """Post every request once from ``concurrency`` connections; (seconds, latencies, failures)."""
     latencies: list[float] = []
-    queue = iter(payloads)
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    failures: list[str] = []
+    queue = iter(requests)
+    path = f"/webhooks/whatsapp/{partner}"
 
-        async def worker() -> None:
-            for raw in queue:
-                started = time.perf_counter()
-                response = await client.post(
-                    f"/webhooks/whatsapp/{partner_id}",
-                    content=raw,
-                    headers={"X-Hub-Signature-256": meta.sign(raw)},
+    async def worker() -> None:
+        conn = HttpConnection("127.0.0.1", port)
+        for raw, _ in queue:
+            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": meta.sign(raw)}
+            started = time.perf_counter()
+            status, answer = await conn.request("POST", path, raw, headers)
+            latencies.append(time.perf_counter() - started)
+            if status != 200 or json.loads(answer).get("status") != "PROCESSED":
+                failures.append(f"{status} {answer[:200]!r}")
+        await conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies, failures
+
+
+async def main(args: argparse.Namespace) -> None:
+    began = time.perf_counter()
+    sent: list[str] = []
+    async with fresh_database() as url:
+        admin_key = migrate_and_admin_key(url)
+        pg = PostgresCpu(url)
+        try:
+            with running_server(url, workers=1) as server:
+                partner, pnids = await seed(server.base, admin_key, args.channels)
+                warm = make_requests("warm", args.warmup, pnids)
+                measured = make_requests("run", args.requests, pnids)
+                print(
+                    f"== webhook: PostgreSQL, 1 worker, {args.requests:,} signed requests x "
+                    f"{STATUSES} delivered statuses over {len(pnids)} channels, "
+                    f"{args.concurrency} connections ==",
+                    flush=True,
                 )
-                assert response.status_code == 200, response.text
-                assert response.json()["status"] == "PROCESSED", response.text
-                latencies.append(time.perf_counter() - started)
+                await drive(server.port, partner, warm, args.concurrency)
+                meter = server.cpu()
+                meter.start()
+                await pg.start()
+                seconds, latencies, failures = await drive(
+                    server.port, partner, measured, args.concurrency
+                )
+                server_us = meter.stop()
+                pg_us = await pg.stop()
+                rss = server.rss_kib() / 1024
+                for batch in (warm, measured):
+                    sent += [m for _, ids in batch for m in ids]
+            statuses = args.requests * STATUSES
+            print(
+                f"  {statuses / seconds:>8,.0f} statuses/s{target('≥ 2,000 statuses/s')}\n"
+                f"  p50 {percentile(latencies, 50) * 1000:.1f} ms   "
+                f"p99 {percentile(latencies, 99) * 1000:.1f} ms per request   "
+                f"({args.requests:,} requests in {seconds:.1f} s, {len(failures)} not PROCESSED"
+                f"{': ' + failures[0] if failures else ''})\n"
+                f"  server CPU {server_us / statuses:,.0f} µs/status{target('≤ 350 µs/status')}\n"
+                f"  postgres CPU {'n/a' if pg_us is None else f'{pg_us / statuses:,.0f} µs/status'}"
+                f"   server RSS {rss:.0f} MiB",
+                flush=True,
+            )
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        elapsed = time.perf_counter() - started
-    return len(payloads) * STATUSES_PER_REQUEST / elapsed, latencies
+            proxy = CountingProxy(url)
+            try:
+                with running_server(proxy.url, workers=1) as server:
+                    tripwarm = make_requests("tripwarm", 20, pnids)
+                    await drive(server.port, partner, tripwarm, 1)
+                    counted = make_requests("trips", args.trips, pnids)
+                    before = proxy.counts()
+                    _, _, trip_failures = await drive(server.port, partner, counted, 1)
+                    trips = round_trips(before, proxy.counts())
+                    sent += [m for batch in (tripwarm, counted) for _, ids in batch for m in ids]
+            finally:
+                proxy.close()
+            n = args.trips
+            print(
+                f"  DB round trips per request of {STATUSES} statuses: {trips['round_trips'] / n:.1f}"
+                f"{target('≤ 8')}\n"
+                f"    (Sync {trips.get('S', 0) / n:.1f} + simple Query {trips.get('Q', 0) / n:.1f}; "
+                f"Bind {trips.get('B', 0) / n:.1f}, Parse {trips.get('P', 0) / n:.1f}; "
+                f"{n} sequential requests through bench/pgproxy.py, "
+                f"{len(trip_failures)} not PROCESSED)",
+                flush=True,
+            )
+
+            with running_server(url, workers=1) as server:
+                retried = measured[: args.retries]
+                _, _, retry_failures = await drive(server.port, partner, retried, args.concurrency)
+            print(
+                f"  Meta's retries: {len(retried)} requests sent again, {len(retry_failures)} not PROCESSED"
+            )
+
+            conn = await asyncpg.connect(url)
+            try:
+                rows = await conn.fetch("SELECT external_id, ledger_entry_id FROM conversations")
+                entries = await conn.fetchval(
+                    "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'CONVERSATION_CHARGE'"
+                )
+            finally:
+                await conn.close()
+            external = [row["external_id"] for row in rows]
+            twice = len(external) - len(set(external))
+            missing = len(set(sent) - set(external))
+            unexpected = len(set(external) - set(sent))
+            with_entry = sum(1 for row in rows if row["ledger_entry_id"] is not None)
+            ok = twice == 0 and missing == 0 and unexpected == 0 and entries == len(sent)
+            print(
+                f"checks: {len(sent):,} statuses sent, {len(rows):,} conversations "
+                f"({with_entry:,} with a ledger entry), {entries:,} CONVERSATION_CHARGE entries; "
+                f"charged twice {twice}, missing {missing}, unexpected {unexpected}: "
+                f"{'every status charged exactly once' if ok else 'NOT exactly once'}"
+            )
+            verify = daybook(url, "verify").strip()
+            print(f"  daybook verify: {verify.splitlines()[-1] if verify else 'ok'}")
+        finally:
+            await pg.close()
+    print(f"(webhook bench took {time.perf_counter() - began:.0f} s)")
 
 
-async def main(requests: int, channel_count: int) -> None:
-    name = f"daybook_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    print(f"== postgres: {requests} requests x {STATUSES_PER_REQUEST} delivered statuses ==")
-    sent = 0
-    try:
-        partner_id, ids = await prepare(url, channel_count)
-        for workers in (1, 4):
-            with running_server(url, workers=workers) as base:
-                for layout, targets in (("spread", ids), ("hot", ids[:1])):
-                    payloads = bodies(f"{workers}{layout}", requests, targets)
-                    rate, latencies = await drive(base, partner_id, payloads)
-                    sent += len(payloads) * STATUSES_PER_REQUEST
-                    print(
-                        f"  {workers} worker(s), {layout:<6} ({len(targets):>3} wallets)"
-                        f"  {rate:>8,.0f} statuses/s   p50 {percentile(latencies, 50) * 1000:6.1f} ms"
-                        f"   p99 {percentile(latencies, 99) * 1000:7.1f} ms per request"
-                    )
-        await init_db(settings_for(url))
-        charged = await Conversation.all().count()
-        breaches = await find_breaches()
-        print(f"  statuses sent {sent}, conversations charged {charged} (must be equal)")
-        print(f"  ledger invariants after the run: {'hold' if not breaches else breaches}")
-    finally:
-        await close_db()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        epilog=__doc__.split("\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--requests", type=int, default=2000, help="measured requests")
+    parser.add_argument("--warmup", type=int, default=100, help="unmeasured requests first")
+    parser.add_argument("--channels", type=int, default=100, help="channels (and wallets)")
+    parser.add_argument("--concurrency", type=int, default=32, help="client connections")
+    parser.add_argument("--trips", type=int, default=50, help="requests counted via the proxy")
+    parser.add_argument("--retries", type=int, default=100, help="requests sent a second time")
+    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--channels", type=int, default=100)
-    args = parser.parse_args()
-    asyncio.run(main(args.requests, args.channels))
+    asyncio.run(main(parse_args()))
