@@ -16,9 +16,12 @@ from frontend.state.billing import BillingState
 from frontend.state.channels import ChannelsState
 from frontend.state.invoices import InvoicesState
 from frontend.state.live import LiveState
+from frontend.state.live_tabs import follow_connections_of
 from frontend.state.wallets import WalletsState
 
 app = rx.App()
+# The live tasks end when their tab is gone: they ask this app (see state/live_tabs.py).
+follow_connections_of(app)
 app.add_page(signin, route="/signin", title="Sign in · Daybook")
 app.add_page(
     overview, route="/", title="Overview · Daybook", on_load=LiveState.open_page("overview")

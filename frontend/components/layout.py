@@ -42,7 +42,7 @@ def partner_picker() -> rx.Component:
                 )
             ),
             value=AuthState.partner_id,
-            on_change=AuthState.choose_partner,
+            on_change=LiveState.choose_partner,
         ),
         rx.fragment(),
     )

@@ -13,6 +13,7 @@ from typing import Any
 import reflex as rx
 
 from frontend import api, queries
+from frontend.state.live_tabs import stop_live
 
 ADMIN, PARTNER, CUSTOMER = "ADMIN", "PARTNER", "CUSTOMER"
 # Pages a CUSTOMER key must never reach: the reseller's own business.
@@ -116,8 +117,6 @@ class AuthState(rx.State):
     @rx.event
     def sign_out(self) -> Any:
         """Forget the key (sessionStorage too) and everything loaded with it."""
-        from frontend.state.live import stop_live
-
         stop_live(self.router.session.client_token)
         # Resetting the root resets every page's substate: nothing of the old key survives.
         self.reset()
@@ -151,16 +150,13 @@ class AuthState(rx.State):
     def dismiss_notice(self) -> None:
         self.notice = ""
 
-    @rx.event
-    def choose_partner(self, partner_id: str) -> Any:
-        """ADMIN: look at one partner's business; every page reloads for it."""
-        from frontend.state.live import LiveState, stop_live
+    def _select_partner(self, partner_id: str) -> None:
+        """ADMIN: remember the partner to look at (per tab, like the key).
 
+        The event that calls this, ``LiveState.choose_partner``, also restarts the
+        live task for that partner: the live state owns the task.
+        """
         self.admin_partner_id = partner_id
         self.partner_id = partner_id
         chosen = [p for p in self.partners if p.id == partner_id]
         self.partner_name = chosen[0].name if chosen else ""
-        stop_live(self.router.session.client_token)
-        # The page frame stays mounted, so its on_mount will not start the live task
-        # again: start it here, for the new partner (it fetches its own snapshot).
-        return [rx.redirect(self.router.url.path or "/"), LiveState.run_live]

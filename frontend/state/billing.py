@@ -8,7 +8,9 @@ import reflex as rx
 
 from frontend import api, queries
 from frontend.formatting import date_filter
+from frontend.state.auth import CUSTOMER
 from frontend.state.live import LiveState
+from frontend.state.live_events import DAY_BALANCE_CHANGED, LIVE_EVENTS, StateTree
 from frontend.state.models import DayEntryRow
 
 PAGE_SIZE = 25
@@ -146,3 +148,20 @@ class BillingState(LiveState):
         return rx.download(
             data=body, filename=f"partner-{self.partner_id}-day-entries.csv", mime_type="text/csv"
         )
+
+
+# ---- live: new day entries join the history; a fresh snapshot reloads its first page ----
+
+
+@LIVE_EVENTS.on(DAY_BALANCE_CHANGED)
+async def _history_follows_day_entry(live: StateTree, data: dict[str, Any]) -> None:
+    (await live.get_state(BillingState)).on_day_entry(data["entry"])
+
+
+@LIVE_EVENTS.on_resync
+async def _history_follows_snapshot(live: StateTree) -> None:
+    billing = await live.get_state(BillingState)
+    # Only a history already opened, and never for a CUSTOMER key (a partner page).
+    if billing.history_loaded and billing.role != CUSTOMER:
+        billing.cursors = []
+        await billing.fetch_history(None)

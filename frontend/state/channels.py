@@ -11,6 +11,7 @@ from frontend import api, queries
 from frontend.formatting import money, plural, to_decimal
 from frontend.forms import errors_by_control, key_for, new_key
 from frontend.state.live import LiveState
+from frontend.state.live_events import CHANNEL_CHANGED, LIVE_EVENTS, StateTree
 from frontend.state.models import ChannelRow
 
 PRESETS = ["5", "30", "90"]
@@ -485,3 +486,16 @@ class ChannelsState(LiveState):
         self.rebuild()
         self.delete_open = False
         yield rx.toast.success(f"Deleted {row.name}; {plural(refunded, 'day')} refunded.")
+
+
+# ---- live: the table follows every channel change and every fresh snapshot ----
+
+
+@LIVE_EVENTS.on(CHANNEL_CHANGED)
+async def _table_follows_channel(live: StateTree, data: dict[str, Any]) -> None:
+    (await live.get_state(ChannelsState)).rebuild()
+
+
+@LIVE_EVENTS.on_resync
+async def _table_follows_snapshot(live: StateTree) -> None:
+    (await live.get_state(ChannelsState)).rebuild()

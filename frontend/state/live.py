@@ -4,7 +4,9 @@ the alerts, loaded once per tab and kept current by subscriptions.
 One background task per browser tab holds one graphql-transport-ws connection
 with every subscription the role may open, and writes each event into state
 inside ``async with self`` so the page changes without a reload. Page states
-are substates of ``LiveState``, so they read the same live numbers.
+are substates of ``LiveState``, so they read the same live numbers; what they
+do with an event or a resync of their own, they register in ``live_events``,
+so this module imports neither them nor the app (no import cycle).
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ import reflex as rx
 
 from frontend import api, queries
 from frontend.formatting import money, plural, to_decimal
+from frontend.state import live_tabs
 from frontend.state.auth import ADMIN, CUSTOMER, AuthState
+from frontend.state.live_events import (
+    ALERTS,
+    BALANCE_CHANGED,
+    CHANNEL_CHANGED,
+    DAY_BALANCE_CHANGED,
+    LIVE_EVENTS,
+)
 from frontend.state.models import AlertRow, ChannelRow, Option, WalletRow
 
 log = logging.getLogger("daybook.dashboard")
@@ -28,46 +38,6 @@ log = logging.getLogger("daybook.dashboard")
 EXPIRING_WITHIN_DAYS = 7
 MAX_ALERTS = 20
 PAGE = 200  # the API's largest page
-
-# token -> (task, what it follows). One live connection per browser tab.
-_TASKS: dict[str, tuple[asyncio.Task, tuple[str, str]]] = {}
-
-
-def stop_live(token: str) -> None:
-    """End a tab's subscriptions (sign-out, another partner chosen)."""
-    entry = _TASKS.pop(token, None)
-    if entry is not None:
-        entry[0].cancel()
-
-
-async def _tab_connected(token: str) -> bool:
-    """Whether the browser tab behind ``token`` still has its socket to this server.
-
-    Reflex does not cancel background tasks when a tab goes away, so the live
-    task asks the app's token manager and ends itself when the tab is gone.
-    """
-    from frontend.frontend import app
-
-    namespace = app.event_namespace
-    manager = getattr(namespace, "_token_manager", None)
-    if manager is None:  # an internal we rely on changed: keep the task rather than guess
-        return True
-    return await manager.is_token_connected(token)
-
-
-async def _watchdog(token: str, task: asyncio.Task, grace_seconds: float = 30.0) -> None:
-    """Cancel ``task`` once its tab has been disconnected for ``grace_seconds`` (reloads reconnect)."""
-    gone_since: float | None = None
-    loop = asyncio.get_running_loop()
-    while not task.done():
-        await asyncio.sleep(5)
-        if await _tab_connected(token):
-            gone_since = None
-        elif gone_since is None:
-            gone_since = loop.time()
-        elif loop.time() - gone_since > grace_seconds:
-            task.cancel()
-            return
 
 
 async def _all_pages(
@@ -252,6 +222,16 @@ class LiveState(AuthState):
     async def refresh(self) -> None:
         await self._load()
 
+    @rx.event
+    def choose_partner(self, partner_id: str) -> Any:
+        """ADMIN: look at one partner's business; every page reloads for it, and the live
+        task restarts for it (which is why this handler belongs to the live state)."""
+        self._select_partner(partner_id)
+        live_tabs.stop_live(self.router.session.client_token)
+        # The page frame stays mounted, so its on_mount will not start the live task
+        # again: start it here, for the new partner (it fetches its own snapshot).
+        return [rx.redirect(self.router.url.path or "/"), LiveState.run_live]
+
     # ---- live updates -----------------------------------------------------
 
     def _subscriptions(self) -> dict[str, str]:
@@ -264,7 +244,7 @@ class LiveState(AuthState):
     def _apply_event(self, name: str, data: dict[str, Any]) -> list[Any]:
         """Write one subscription event into state; return events to fire (toasts)."""
         fire: list[Any] = []
-        if name == "balanceChanged":
+        if name == BALANCE_CHANGED:
             wallet = data["wallet"]
             for i, row in enumerate(self.customers):
                 if row.wallet_id == wallet["id"]:
@@ -276,12 +256,12 @@ class LiveState(AuthState):
                     self.customers[i] = WalletRow.from_api(customer, wallet)
                     self._recount()
                     break
-        elif name == "dayBalanceChanged":
+        elif name == DAY_BALANCE_CHANGED:
             partner = data["partner"]
             if partner["id"] == self.partner_id:
                 self.day_balance = partner["dayBalance"]
                 self.low_days_threshold = partner["lowDaysThreshold"]
-        elif name == "channelChanged":
+        elif name == CHANNEL_CHANGED:
             row = ChannelRow.from_api(data)
             if self.role == ADMIN and row.customer_id not in {
                 c.customer_id for c in self.customers
@@ -289,7 +269,7 @@ class LiveState(AuthState):
                 return fire  # an ADMIN stream carries every partner's channels
             self._channels[row.id] = row
             self._recount()
-        elif name == "alerts":
+        elif name == ALERTS:
             if self.role == ADMIN and data.get("partnerId") not in (None, self.partner_id):
                 return fire
             alert = AlertRow.from_api(data)
@@ -301,35 +281,6 @@ class LiveState(AuthState):
                 if not alert.resolved:
                     fire.append(rx.toast.warning(f"{alert.label}: {alert.message}", duration=8000))
         return fire
-
-    async def _after_event(self, name: str, data: dict[str, Any]) -> None:
-        """Let the open page's own state follow the event (ledger rows, billing history)."""
-        from frontend.state.billing import BillingState
-        from frontend.state.channels import ChannelsState
-        from frontend.state.wallets import WalletsState
-
-        if name == "channelChanged":
-            (await self.get_state(ChannelsState)).rebuild()
-        elif name == "balanceChanged":
-            (await self.get_state(WalletsState)).on_balance_event(data)
-        elif name == "dayBalanceChanged":
-            (await self.get_state(BillingState)).on_day_entry(data["entry"])
-
-    async def _after_resync(self) -> None:
-        """After a fresh snapshot: the open pages' own views follow it (table rows, first pages)."""
-        from frontend.state.billing import BillingState
-        from frontend.state.channels import ChannelsState
-        from frontend.state.wallets import WalletsState
-
-        (await self.get_state(ChannelsState)).rebuild()
-        billing = await self.get_state(BillingState)
-        if billing.history_loaded and self.role != CUSTOMER:
-            billing.cursors = []
-            await billing.fetch_history(None)
-        wallets = await self.get_state(WalletsState)
-        if wallets.selected_customer:
-            wallets.ledger_cursors = []
-            await wallets.fetch_ledger(None)
 
     async def _wait_for_page_load(self, scope: str | None = None, limit: float = 10.0) -> None:
         """Wait (up to ``limit`` seconds) while the page's own load is in flight, and,
@@ -355,19 +306,17 @@ class LiveState(AuthState):
             role, partner_id = self.role, self.partner_id
         if not key or not role or (role == ADMIN and not partner_id):
             return  # not signed in yet, or an ADMIN who has not chosen a partner
-        current = _TASKS.get(token)
-        if current is not None and not current[0].done() and current[1] == (key, scope):
+        if live_tabs.is_live(token, (key, scope)):
             return  # this tab is already live for the same key and partner
-        stop_live(token)
         me = asyncio.current_task()
         assert me is not None
-        _TASKS[token] = (me, (key, scope))
+        live_tabs.claim(token, me, (key, scope))
         if "days" in subs and partner_id:
             # An ADMIN key would otherwise follow every partner's day balance.
             subs["days"] = subs["days"].replace(
                 "dayBalanceChanged {", f'dayBalanceChanged(partnerId: "{partner_id}") {{'
             )
-        watchdog = asyncio.create_task(_watchdog(token, me))
+        watchdog = asyncio.create_task(live_tabs.watchdog(token, me))
         # Let the page's own first load (its on_load) finish before subscribing and
         # taking the snapshot: the first paint then has the API and both cores to
         # itself (sign-in to overview went from ~1.6 s to ~1.1 s with 1,000 channels).
@@ -390,14 +339,16 @@ class LiveState(AuthState):
                                     return  # signed out or another partner meanwhile
                                 self._apply_core(core)
                                 self.loaded_for = scope
-                                await self._after_resync()
+                                # The open pages' own views follow the snapshot (table rows, first pages).
+                                await LIVE_EVENTS.resync(self)
                                 self.live = True
                                 self.live_error = ""
                             continue
                         (field,) = data.keys()
                         async with self:
                             fire = self._apply_event(field, data[field])
-                            await self._after_event(field, data[field])
+                            # The page states' own views follow (ledger rows, billing history).
+                            await LIVE_EVENTS.dispatch(self, field, data[field])
                         for event in fire:
                             yield event
                         backoff = 0.5
@@ -416,8 +367,7 @@ class LiveState(AuthState):
                 backoff = min(backoff * 2, 10)
         finally:
             watchdog.cancel()
-            if _TASKS.get(token, (None,))[0] is me:
-                _TASKS.pop(token, None)
+            live_tabs.release(token, me)
             with contextlib.suppress(Exception):
                 async with self:
                     self.live = False

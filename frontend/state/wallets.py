@@ -20,6 +20,7 @@ from frontend.formatting import (
 )
 from frontend.forms import errors_by_control, key_for, new_key
 from frontend.state.live import LiveState
+from frontend.state.live_events import BALANCE_CHANGED, LIVE_EVENTS, StateTree
 from frontend.state.models import LedgerRow, WalletRow
 
 LEDGER_PAGE = 25
@@ -470,3 +471,19 @@ class WalletsState(LiveState):
             return
         self._apply_wallet(payload["wallet"])
         yield rx.toast.success("Auto-recharge saved.")
+
+
+# ---- live: the ledger in view follows its wallet's movements and every fresh snapshot ----
+
+
+@LIVE_EVENTS.on(BALANCE_CHANGED)
+async def _ledger_follows_movement(live: StateTree, data: dict[str, Any]) -> None:
+    (await live.get_state(WalletsState)).on_balance_event(data)
+
+
+@LIVE_EVENTS.on_resync
+async def _ledger_follows_snapshot(live: StateTree) -> None:
+    wallets = await live.get_state(WalletsState)
+    if wallets.selected_customer:
+        wallets.ledger_cursors = []
+        await wallets.fetch_ledger(None)

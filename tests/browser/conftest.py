@@ -39,6 +39,18 @@ SCREENSHOTS = (
     else Path(tempfile.gettempdir()) / "daybook-screenshots"
 )
 DASHBOARD_START_SECONDS = 420  # the first start builds the frontend (bun install + vite)
+# Where a Reflex build writes outside its ignored .web/: the persisted lockfiles
+# (reflex.lock/), and on init .gitignore, requirements.txt, rxconfig.py, assets/.
+REFLEX_WRITES_UNDER = ("reflex.lock", "assets")
+
+
+def files_a_build_may_rewrite() -> dict[str, bytes]:
+    """The bytes of every file directly in the project root and under ``REFLEX_WRITES_UNDER``."""
+    files = [path for path in ROOT.iterdir() if path.is_file()]
+    for folder in REFLEX_WRITES_UNDER:
+        if (ROOT / folder).is_dir():
+            files += [path for path in (ROOT / folder).rglob("*") if path.is_file()]
+    return {str(path.relative_to(ROOT)): path.read_bytes() for path in files}
 
 
 @dataclass
@@ -89,7 +101,13 @@ def _dashboard_process(api_url: str, port: int, log_path: Path) -> subprocess.Po
 
 
 @pytest.fixture(scope="package")
-def dashboard(api_server: str) -> Iterator[str]:
+def before_dashboard_build() -> dict[str, bytes]:
+    """What the committed files the build could touch held before it ran (see test_build.py)."""
+    return files_a_build_may_rewrite()
+
+
+@pytest.fixture(scope="package")
+def dashboard(api_server: str, before_dashboard_build: dict[str, bytes]) -> Iterator[str]:
     port = free_port()
     log_path = Path(tempfile.mkstemp(prefix="daybook-dashboard-", suffix=".log")[1])
     process = _dashboard_process(api_server, port, log_path)

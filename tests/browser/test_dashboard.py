@@ -360,7 +360,12 @@ def test_create_with_trial_and_delete_with_refund(page: Page, world: World) -> N
     expect(page.locator(".field-error", has_text="not a valid phone number")).to_be_visible()
 
     page.fill("#create-phone", "+14155557777")
+    # The corrected number clears its error, which moves the trial switch up a line: wait
+    # for that before clicking the switch, or the click can land where it used to be.
+    invalid_phone = page.locator(".field-error", has_text="not a valid phone number")
+    expect(invalid_phone).to_have_count(0)
     page.click("#create-trial")
+    expect(page.locator("#create-trial")).to_be_checked()
     page.click("#create-confirm")
     page.fill("#channel-search", "Weekend hotline")
     row = page.locator(".channel-row", has_text="Weekend hotline")
