@@ -26,7 +26,7 @@ from backend import control, exports
 from backend.api.context import Context
 from backend.api.schema import build_schema
 from backend.db import close_db, connection, init_db
-from backend.domain import api_keys
+from backend.domain import api_keys, reactions
 from backend.domain.access import Principal
 from backend.domain.errors import Unauthenticated
 from backend.domain.unit_of_work import drain_after_commit
@@ -161,6 +161,7 @@ def tune_garbage_collector() -> None:
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """The ASGI app. ``manage_db=False`` leaves Tortoise to the caller (tests)."""
     settings = settings or get_settings()
+    reactions.install()
     graphql = DaybookGraphQL(
         build_schema(settings),
         graphql_ide=None if settings.production else "graphiql",

@@ -10,12 +10,14 @@ from typing import Any
 import click
 
 from backend.db import close_db, init_db, run_migrations
+from backend.domain import reactions
 from backend.settings import get_settings
 
 
 def _with_db(body: Callable[[], Awaitable[Any]]) -> Any:
     async def run() -> Any:
         await init_db()
+        reactions.install()
         try:
             return await body()
         finally:

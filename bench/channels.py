@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backend.db import close_db, init_db, run_migrations  # noqa: E402
-from backend.domain import partner_days, tenants  # noqa: E402
+from backend.domain import partner_days, reactions, tenants  # noqa: E402
 from backend.domain.access import SYSTEM, Principal  # noqa: E402
 from backend.domain.clock import clock  # noqa: E402
 from backend.domain.models import Channel, ChannelStatus, Role  # noqa: E402
@@ -44,6 +44,7 @@ def settings_for(url: str) -> Settings:
 async def prepare(url: str, count: int) -> tuple[list[int], str]:
     await run_migrations(settings_for(url))
     await init_db(settings_for(url))
+    reactions.install()
     made = await tenants.create_partner(SYSTEM, name="Bulk", currency_code="USD", day_price="1")
     partner = Principal(role=Role.PARTNER, partner_id=made.partner.id)
     customer = await tenants.create_customer(partner, partner_id=str(made.partner.id), name="Fleet")

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backend.db import close_db, connection, init_db, run_migrations  # noqa: E402
-from backend.domain import invoicing  # noqa: E402
+from backend.domain import invoicing, reactions  # noqa: E402
 from backend.domain.clock import FrozenClock, clock  # noqa: E402
 from backend.domain.periods import Period  # noqa: E402
 from backend.domain.verify import find_breaches  # noqa: E402
@@ -147,6 +147,7 @@ async def main(customers: int, conversations: int, partners: int) -> None:
         )
 
         await init_db(settings_for(url))
+        reactions.install()
         clock.use(FrozenClock(datetime(2026, 11, 1, 1, 5, tzinfo=UTC)))  # after the grace hour
         rss_before = peak_rss_mib()
         pg = PostgresCpu(url)

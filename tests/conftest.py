@@ -27,7 +27,7 @@ from tortoise import Tortoise
 
 from backend.app import create_app
 from backend.db import close_db, init_db, run_migrations
-from backend.domain import api_keys
+from backend.domain import api_keys, reactions
 from backend.domain.clock import FrozenClock, clock
 from backend.domain.models import Role
 from backend.domain.verify import find_breaches
@@ -128,6 +128,7 @@ async def db(database: TestDatabase, tmp_path: Path) -> AsyncIterator[TestDataba
         await init_db(current.settings())
         conn = Tortoise.get_connection("default")
         await conn.execute_script(f"TRUNCATE {', '.join(ALL_TABLES)} RESTART IDENTITY CASCADE")
+    reactions.install()  # what the app and the CLI do at start-up
     try:
         yield current
     finally:

@@ -70,10 +70,61 @@ class Applied:
 
 @dataclass(frozen=True)
 class Condition:
-    """SQL over the account row added to the guard, with ``{}`` where its one parameter goes."""
+    """SQL over the account row added to the guard, with ``{}`` where its one parameter goes.
+
+    The caller's tenant, for one: a foreign account is then simply not moved.
+    """
 
     sql: str
     param: Any
+
+
+def _update_sql(book: Book, guard: str, condition: str | None) -> str:
+    """The guarded UPDATE: $1 the account, $2 the signed total, $3 the limit, $4 the condition's."""
+    where = f"id = $1 AND {guard}"
+    if condition is not None:
+        where += " AND " + condition.format("$4")
+    returning = "*"
+    if book.owner_partner_sql:
+        returning += f", {book.owner_partner_sql} AS owner_partner_id"
+    return (
+        f"UPDATE {book.account_table} SET {book.balance_column} = {book.balance_column} + $2"
+        f" WHERE {where} RETURNING {returning}"
+    )
+
+
+def postgres_statement(book: Book, guard: str, condition: str | None = None) -> str:
+    """The whole movement as one PostgreSQL statement (a data-modifying CTE).
+
+    Parameters: $1 account id, $2 signed total, $3 limit, [$4 the condition's],
+    then one array per entry column - amounts, running totals, then the book's
+    ``entry_columns`` - and last the time of the movement. One element per line.
+    """
+    base = 3 if condition is None else 4
+    array_types = ["bigint", "bigint", *book.entry_column_types]
+    unnest = ", ".join(f"${base + 1 + n}::{t}[]" for n, t in enumerate(array_types))
+    extra_names = [f"c{n}" for n in range(len(book.entry_columns))]
+    columns = ", ".join(
+        [
+            book.entry_account_column,
+            book.entry_amount_column,
+            book.entry_balance_column,
+            "created_at",
+            *book.entry_columns,
+        ]
+    )
+    picked = "".join(f", line.{name}" for name in extra_names)
+    return (
+        f"WITH moved AS ({_update_sql(book, guard, condition)}), entry AS ("
+        f" INSERT INTO {book.entry_table} ({columns})"
+        f" SELECT moved.id, line.amount, moved.{book.balance_column} - $2 + line.running,"
+        f" ${base + len(array_types) + 1}::timestamptz{picked}"
+        f" FROM moved CROSS JOIN unnest({unnest}) WITH ORDINALITY"
+        f" AS line(amount, running{''.join(', ' + n for n in extra_names)}, n)"
+        f" ORDER BY line.n RETURNING id, {book.entry_balance_column})"
+        f" SELECT moved.*, entry.id AS entry__id, entry.{book.entry_balance_column} AS entry__balance"
+        f" FROM moved CROSS JOIN entry"
+    )
 
 
 async def apply(
@@ -99,30 +150,28 @@ async def apply(
         raise ValueError("all lines of one movement move the same way")
     total = sum(line.amount for line in lines)
     params: list[Any] = [account_id, total, limit]
-    where = f"id = $1 AND {guard}"
     if condition is not None:
         params.append(condition.param)
-        where += " AND " + condition.sql.format(f"${len(params)}")
-    returning = "*"
-    if book.owner_partner_sql:
-        returning += f", {book.owner_partner_sql} AS owner_partner_id"
-    update = (
-        f"UPDATE {book.account_table} SET {book.balance_column} = {book.balance_column} + $2"
-        f" WHERE {where} RETURNING {returning}"
-    )
+    condition_sql = condition.sql if condition is not None else None
     running: list[int] = []
     so_far = 0
     for line in lines:
         so_far += line.amount
         running.append(so_far)
     if is_postgres(conn):
-        rows = await _apply_postgres(conn, book, update, params, lines, running, now)
+        arrays: list[Any] = [[line.amount for line in lines], running]
+        arrays += [[line.values[n] for line in lines] for n in range(len(book.entry_columns))]
+        rows = await conn.execute_query_dict(
+            postgres_statement(book, guard, condition_sql), [*params, *arrays, now]
+        )
         if not rows:
             return None
         account = {k: v for k, v in rows[0].items() if not k.startswith("entry__")}
         ids = {row["entry__balance"]: row["entry__id"] for row in rows}
     else:
-        updated = await conn.execute_query_dict(dialect_sql(conn, update), params)
+        updated = await conn.execute_query_dict(
+            dialect_sql(conn, _update_sql(book, guard, condition_sql)), params
+        )
         if not updated:
             return None
         account = updated[0]
@@ -143,48 +192,6 @@ async def apply(
         entry.update(zip(book.entry_columns, line.values, strict=True))
         entries.append(entry)
     return Applied(account=account, entries=entries)
-
-
-async def _apply_postgres(
-    conn: BaseDBAsyncClient,
-    book: Book,
-    update: str,
-    params: list[Any],
-    lines: Sequence[Line],
-    running: list[int],
-    now: datetime,
-) -> list[Row]:
-    """UPDATE and INSERT as one statement: the entries come from arrays, one element per line."""
-    base = len(params)
-    arrays: list[Any] = [[line.amount for line in lines], running]
-    array_types = ["bigint", "bigint"]
-    for n, sql_type in enumerate(book.entry_column_types):
-        arrays.append([line.values[n] for line in lines])
-        array_types.append(sql_type)
-    unnest = ", ".join(f"${base + 1 + n}::{t}[]" for n, t in enumerate(array_types))
-    extra_names = [f"c{n}" for n in range(len(book.entry_columns))]
-    columns = ", ".join(
-        [
-            book.entry_account_column,
-            book.entry_amount_column,
-            book.entry_balance_column,
-            "created_at",
-            *book.entry_columns,
-        ]
-    )
-    picked = ", ".join(f"line.{name}" for name in extra_names)
-    sql = (
-        f"WITH moved AS ({update}), entry AS ("
-        f" INSERT INTO {book.entry_table} ({columns})"
-        f" SELECT moved.id, line.amount, moved.{book.balance_column} - $2 + line.running,"
-        f" ${base + len(arrays) + 1}::timestamptz{', ' + picked if picked else ''}"
-        f" FROM moved CROSS JOIN unnest({unnest}) WITH ORDINALITY"
-        f" AS line(amount, running{''.join(', ' + n for n in extra_names)}, n)"
-        f" ORDER BY line.n RETURNING id, {book.entry_balance_column})"
-        f" SELECT moved.*, entry.id AS entry__id, entry.{book.entry_balance_column} AS entry__balance"
-        f" FROM moved CROSS JOIN entry"
-    )
-    return await conn.execute_query_dict(sql, [*params, *arrays, now])
 
 
 async def _insert_sqlite(

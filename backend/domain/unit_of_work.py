@@ -10,9 +10,9 @@ collected here instead of being done on the spot:
 - **tasks** to run on their own once the data is durable (``after_commit``):
   a payment gateway call, an alert webhook POST.
 
-When the outermost transaction commits, the movements go to the reactor (one
-function, ``backend.domain.reactions.react``, installed at import of
-``backend.domain``), which decides what follows them: alerts, events,
+When the outermost transaction commits, the movements go to the reactor
+(``backend.domain.reactions``, installed by every entry point: the app, the
+CLI, the tests), which decides what follows them: alerts, events,
 auto-recharge. Then the events are published and the tasks started. A
 rollback, or a savepoint that rolls back, forgets what it recorded, so a
 subscriber never sees a movement that did not happen (design rule 7).
@@ -90,6 +90,9 @@ def _unit(what: str) -> _Unit:
 
 def record_movement(movement: Any) -> None:
     """A ledger made a movement in the current unit of work (the reactor sees it after commit)."""
+    if _reactor is None:
+        # Refused before commit: a movement nothing would react to must not happen.
+        raise RuntimeError("no reactor installed: call backend.domain.reactions.install() first")
     _unit("a movement").movements.append(movement)
 
 

@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from backend.db import close_db, init_db
-from backend.domain import partner_days, plans, tenants
+from backend.domain import partner_days, plans, reactions, tenants
 from backend.domain.access import SYSTEM, Principal
 from backend.domain.clock import FrozenClock, clock
 from backend.domain.models import Role
@@ -29,6 +29,7 @@ async def main(database_url: str) -> dict:
     last_month = (now.replace(day=1) - timedelta(days=1)).replace(day=2, hour=9, minute=0)
     clock.use(FrozenClock(last_month))
     await init_db(Settings(database_url=database_url, redis_url=None, env="test", db_pool_size=5))
+    reactions.install()
     try:
         made = await tenants.create_partner(
             SYSTEM,
