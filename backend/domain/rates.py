@@ -19,7 +19,7 @@ from pathlib import Path
 import pycountry
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import connection, dialect_sql, transaction
+from backend.db import dialect_sql, transaction
 from backend.domain import access, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
@@ -121,8 +121,12 @@ class _CardCache:
         self.stamps: dict[str, CardStamp] = {}
         self.rates: dict[int, dict[tuple[str, ConversationCategory], CardRate]] = {}
 
-    def check_owner(self) -> None:
-        current = connection()
+    def check_owner(self, conn: BaseDBAsyncClient) -> None:
+        # A transaction is a wrapper around the database client: the client is
+        # what lives as long as the connections do (a new one after each init).
+        current: object = conn
+        while (parent := getattr(current, "_parent", None)) is not None and parent is not current:
+            current = parent
         if current is not self.owner:
             self.clear()
             self.owner = current
@@ -157,7 +161,7 @@ async def cards_of(
     one it is read here, one small query, so that a path that cannot fold it
     into a query of its own still sees cards imported by other workers.
     """
-    _cache.check_owner()
+    _cache.check_owner(conn)
     if stamp is None:
         rows = await conn.execute_query_dict(dialect_sql(conn, _STAMP_SQL), [currency_code])
         stamp = stamp_of(rows[0]["n"], rows[0]["top"])
