@@ -159,14 +159,6 @@ async def authorize_broadcast(
     return hold
 
 
-async def has_pending_shares(conn: BaseDBAsyncClient, channel_id: int) -> bool:
-    return (
-        await HoldRecipient.filter(channel_id=channel_id, state=HoldRecipientState.PENDING)
-        .using_db(conn)
-        .exists()
-    )
-
-
 async def settle_share(
     conn: BaseDBAsyncClient,
     *,
