@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import logging
 
-from backend.domain import api_keys
+from backend.domain import api_keys, rates
 from backend.events import topics
 from backend.events.bus import Dropped, Event, bus
 
 log = logging.getLogger("daybook.control")
 
-TOPICS = (topics.API_KEY_REVOKED,)
+TOPICS = (topics.API_KEY_REVOKED, topics.RATE_CARDS_CHANGED)
 
 
 def apply(event: Event) -> None:
     if topics.API_KEY_REVOKED in event.topics:
         api_keys.forget(event.data.get("key_id"))
+    if topics.RATE_CARDS_CHANGED in event.topics:
+        rates.drop_cached_cards()
 
 
 def drop_everything() -> None:
     api_keys.forget()
+    rates.drop_cached_cards()
 
 
 async def listen() -> None:

@@ -1,6 +1,7 @@
 """Charging conversations to the customer's wallet: exactly once, at the card's price.
 
-One function, ``charge``, serves the webhook and ``recordConversation``. The
+One path (``price`` then ``charge_many``) serves the webhook and
+``recordConversation``; prices come from ``pricing.quote``. The
 conversation row is unique per ``(channel, external_id)`` and inserted with
 ON CONFLICT DO NOTHING in the same transaction as the ledger movement, so a
 retried, duplicated, reordered or concurrent delivery charges once. A charge
@@ -15,58 +16,74 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend.db import db_datetime, dialect_sql, is_postgres
-from backend.domain import access, holds, ledger, rates, validation
+from backend.domain import access, holds, ledger, pricing, rates
 from backend.domain.access import Principal
-from backend.domain.channels import InvalidPhoneNumber, get_channel, normalise_phone_number
+from backend.domain.channels import get_channel
 from backend.domain.clock import clock
-from backend.domain.errors import InvalidArgument
 from backend.domain.ledger import FundsPolicy
 from backend.domain.models import (
-    Channel,
     Conversation,
     ConversationCategory,
     ConversationOrigin,
     LedgerEntry,
     LedgerEntryKind,
-    Partner,
     PricingModel,
     Role,
-    Wallet,
 )
 from backend.domain.unit_of_work import transaction
 
 USER_INITIATED_CATEGORIES = (ConversationCategory.SERVICE,)
 
 
-class ChargeCache:
-    """What stays the same across the statuses of one webhook request: read once."""
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """Who pays for a channel's conversations, read once per unit of work (a webhook request)."""
 
-    def __init__(self) -> None:
-        self.payers: dict[int, tuple[Wallet, Partner]] = {}
-        self.books: dict[str, rates.PriceBook] = {}
-        self.channels_with_holds: dict[int, bool] = {}
-
-    async def payer(self, conn: BaseDBAsyncClient, channel: Channel) -> tuple[Wallet, Partner]:
-        if channel.id not in self.payers:
-            wallet = await Wallet.get(customer_id=channel.customer_id).using_db(conn)
-            partner = await Partner.get(id=channel.partner_id).using_db(conn)
-            self.payers[channel.id] = (wallet, partner)
-        return self.payers[channel.id]
-
-    def book(self, currency_code: str) -> rates.PriceBook:
-        return self.books.setdefault(currency_code, rates.PriceBook(currency_code))
-
-    async def has_holds(self, conn: BaseDBAsyncClient, channel_id: int) -> bool:
-        if channel_id not in self.channels_with_holds:
-            self.channels_with_holds[channel_id] = await holds.has_pending_shares(conn, channel_id)
-        return self.channels_with_holds[channel_id]
+    channel_id: int
+    customer_id: int
+    partner_id: int
+    wallet_id: int
+    currency_code: str
+    markup_percent_micros: int
+    # Whether a broadcast still reserves money on this channel (else no share to settle).
+    has_holds: bool
+    # The rate cards of the wallet's currency as the same read saw them (rates.stamp_of).
+    card_stamp: rates.CardStamp | None = None
 
 
-@dataclass(frozen=True)
-class Charge:
-    conversation: Conversation
-    entry: LedgerEntry | None
-    duplicate: bool
+_PAYER_SQL = (
+    "SELECT c.id AS channel_id, c.phone_number_id, c.customer_id, c.partner_id, w.id AS wallet_id,"
+    " w.currency_code, p.markup_percent_micros,"
+    " EXISTS (SELECT 1 FROM hold_recipients h WHERE h.channel_id = c.id"
+    " AND h.state = 'PENDING') AS has_holds,"
+    " (SELECT count(*) FROM rate_cards r WHERE r.currency_code = w.currency_code) AS card_count,"
+    " (SELECT max(r.id) FROM rate_cards r WHERE r.currency_code = w.currency_code) AS card_top"
+    " FROM channels c JOIN wallets w ON w.customer_id = c.customer_id"
+    " JOIN partners p ON p.id = c.partner_id"
+)
+
+
+def payer_sql(where: str) -> str:
+    """The one query that reads a channel's payer, with a WHERE clause on ``channels c``."""
+    return f"{_PAYER_SQL} WHERE {where}"
+
+
+def payer_of(row: dict) -> Payer:
+    return Payer(
+        channel_id=row["channel_id"],
+        customer_id=row["customer_id"],
+        partner_id=row["partner_id"],
+        wallet_id=row["wallet_id"],
+        currency_code=row["currency_code"],
+        markup_percent_micros=row["markup_percent_micros"],
+        has_holds=bool(row["has_holds"]),
+        card_stamp=rates.stamp_of(row["card_count"], row["card_top"]),
+    )
+
+
+async def payer_for_channel(conn: BaseDBAsyncClient, channel_id: int) -> Payer:
+    rows = await conn.execute_query_dict(dialect_sql(conn, payer_sql("c.id = $1")), [channel_id])
+    return payer_of(rows[0])
 
 
 def origin_for(category: ConversationCategory, opened_by_user: bool = False) -> ConversationOrigin:
@@ -75,218 +92,160 @@ def origin_for(category: ConversationCategory, opened_by_user: bool = False) -> 
     return ConversationOrigin.BUSINESS_INITIATED
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChargeRequest:
     """One conversation to record, as Meta (or an integrator) reported it."""
 
-    channel: Channel
+    payer: Payer
     external_id: str
     category: ConversationCategory
-    recipient: str
+    recipient: pricing.Recipient
     pricing_model: PricingModel
     billable: bool
     opened_at: datetime
     opened_by_user: bool = False
 
 
-async def check_priceable(
-    conn: BaseDBAsyncClient, request: ChargeRequest, cache: ChargeCache
-) -> None:
-    """Raise ``NoRateCard`` if this request could not be priced (before any write)."""
-    if not request.billable:
-        return
-    wallet, partner = await cache.payer(conn, request.channel)
-    book = cache.book(wallet.currency_code)
-    card = await book.card_at(request.opened_at)
-    if card is None:
-        raise rates.NoRateCard(
-            f"No {wallet.currency_code} rate card is in force at {request.opened_at.isoformat()}."
-        )
-    country = rates.market_of(request.recipient)
-    if await book.price(card, country, request.category, partner.markup_percent_micros) is None:
-        raise rates.NoRateCard(
-            f"The rate card has no {request.category} rate for {country or rates.ANY_MARKET}."
-        )
+@dataclass(slots=True)
+class Priced:
+    """A request with its price: a conversation row ready to be claimed."""
+
+    request: ChargeRequest
+    quote: pricing.Quote
+    origin: ConversationOrigin
+    id: int | None = None  # set when this batch claimed its key
+    entry: LedgerEntry | None = None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.request.payer.channel_id, self.request.external_id)
 
 
-async def _free_market(
-    cache: ChargeCache, currency: str, request: ChargeRequest, country: str | None
-) -> str | None:
-    """The rate card's market for a free conversation, or None when no card says."""
-    book = cache.book(currency)
-    card = await book.card_at(request.opened_at)
-    if card is None:
-        return None
-    price = await book.price(card, country, request.category, 0)
-    return price.market if price is not None else None
+@dataclass(frozen=True, slots=True)
+class Charged:
+    """What charging did with one request: claimed and charged (or free), or a duplicate."""
+
+    priced: Priced
+    duplicate: bool
 
 
-async def charge(
-    conn: BaseDBAsyncClient, request: ChargeRequest, cache: ChargeCache | None = None
-) -> Charge:
-    """Record and charge one conversation inside ``conn``'s transaction (once, ever)."""
-    (result,) = await charge_many(conn, [request], cache or ChargeCache())
-    return result
+async def price(conn: BaseDBAsyncClient, request: ChargeRequest) -> Priced:
+    """Price one request from the rate card in force when it opened (``NoRateCard`` if none).
+
+    Cards come from the per-process cache (``rates.cards_of``); nothing is written.
+    """
+    payer = request.payer
+    book = await rates.cards_of(conn, payer.currency_code, payer.card_stamp)
+    card = await book.card_at(conn, request.opened_at)
+    quote = pricing.quote(
+        card,
+        request.recipient.country,
+        request.category,
+        payer.markup_percent_micros,
+        billable=request.billable,
+        currency_code=payer.currency_code,
+        at=request.opened_at,
+    )
+    return Priced(request, quote, origin_for(request.category, request.opened_by_user))
 
 
 async def charge_many(
-    conn: BaseDBAsyncClient, requests: list[ChargeRequest], cache: ChargeCache
-) -> list[Charge]:
-    """Record and charge a batch inside ``conn``'s transaction, each conversation once, ever.
+    conn: BaseDBAsyncClient, batch: list[Priced], *, link: bool = True
+) -> tuple[list[Charged], list[tuple[int, int]]]:
+    """Record and charge priced conversations inside ``conn``'s transaction, each once, ever.
 
-    Prices come from the rate card in force when each conversation opened;
-    a missing card or rate raises ``NoRateCard`` before anything is written.
     The batch claims its keys with one INSERT, posts one movement per wallet
-    (``ledger.post_many``), and links the entries back with one UPDATE.
+    (``ledger.post_many``), and points each charged conversation at its entry.
+    Returns what happened to each, and the (conversation id, entry id) links;
+    with ``link=False`` the caller writes those links itself, in the same
+    transaction (the webhook folds them into its last statement).
     """
-    now = clock.now()
-    priced: list[Conversation] = []
-    for request in requests:
-        channel = request.channel
-        wallet, partner = await cache.payer(conn, channel)
-        country = rates.market_of(request.recipient)
-        price_micros, rate_id, market = 0, None, country or rates.ANY_MARKET
-        if request.billable:
-            book = cache.book(wallet.currency_code)
-            card = await book.card_at(request.opened_at)
-            if card is None:
-                raise rates.NoRateCard(
-                    f"No {wallet.currency_code} rate card is in force at "
-                    f"{request.opened_at.isoformat()}."
-                )
-            price = await book.price(card, country, request.category, partner.markup_percent_micros)
-            if price is None:
-                raise rates.NoRateCard(
-                    f"The rate card has no {request.category} rate for {market}."
-                )
-            price_micros, rate_id, market = price.micros, price.rate.id, price.market
-        else:
-            # Free, but labelled with the market its rate would come from, so a
-            # statement groups a country under one name whatever the category.
-            market = await _free_market(cache, wallet.currency_code, request, country) or market
-        conversation = Conversation(
-            channel_id=channel.id,
-            customer_id=channel.customer_id,
-            partner_id=channel.partner_id,
-            wallet_id=wallet.id,
-            external_id=request.external_id,
-            category=request.category,
-            origin=origin_for(request.category, request.opened_by_user),
-            pricing_model=request.pricing_model,
-            recipient=request.recipient,
-            market=market,
-            billable=request.billable,
-            price_micros=price_micros,
-            rate_id=rate_id,
-            ledger_entry_id=None,
-            opened_at=request.opened_at,
-            created_at=now,
-        )
-        priced.append(conversation)
-
-    claimed = await _claim(conn, priced)
-    new: list[Conversation] = []  # the first of each key this batch claimed
-    for conversation in priced:
-        key = (conversation.channel_id, conversation.external_id)
-        if (
-            key in claimed
-            and conversation.id is None
-            and not any((n.channel_id, n.external_id) == key for n in new)
-        ):
-            conversation.id = claimed[key]
-            conversation._saved_in_db = True
-            new.append(conversation)
+    claimed = await _claim(conn, batch)
+    fresh: list[Priced] = []  # the first of each key this batch claimed
+    for item in batch:
+        conversation_id = claimed.pop(item.key, None)
+        if conversation_id is not None:
+            item.id = conversation_id
+            fresh.append(item)
 
     # A broadcast reserved money for these recipients: each charge replaces its
     # reservation. Settled before the money moves, so locks go hold -> wallet
     # here as in releaseHold, and two of them cannot deadlock.
-    for conversation in new:
-        if conversation.origin == ConversationOrigin.BUSINESS_INITIATED and await cache.has_holds(
-            conn, conversation.channel_id
-        ):
+    for item in fresh:
+        request = item.request
+        if item.origin == ConversationOrigin.BUSINESS_INITIATED and request.payer.has_holds:
             await holds.settle_share(
                 conn,
-                channel_id=conversation.channel_id,
-                recipient=conversation.recipient,
+                channel_id=request.payer.channel_id,
+                recipient=request.recipient.e164,
                 captured=True,
-                settled_by=f"charge:{conversation.external_id}",
+                settled_by=f"charge:{request.external_id}",
             )
 
-    entries: dict[int, LedgerEntry] = {}
-    by_wallet: dict[int, list[Conversation]] = {}
-    for conversation in new:
-        if conversation.price_micros > 0:
-            by_wallet.setdefault(conversation.wallet_id, []).append(conversation)
+    by_wallet: dict[int, list[Priced]] = {}
+    for item in fresh:
+        if item.quote.micros > 0:
+            by_wallet.setdefault(item.request.payer.wallet_id, []).append(item)
+    links: list[tuple[int, int]] = []
     for wallet_id in sorted(by_wallet):  # wallets locked in key order
-        batch = by_wallet[wallet_id]
+        charged = by_wallet[wallet_id]
         movements = await ledger.post_many(
             conn,
             wallet_id=wallet_id,
             lines=[
                 ledger.Line(
-                    -c.price_micros,
+                    -item.quote.micros,
                     LedgerEntryKind.CONVERSATION_CHARGE,
-                    f"{c.category.value.lower()} conversation with {c.recipient} ({c.market})",
-                    c.external_id,
+                    f"{item.request.category.value.lower()} conversation with"
+                    f" {item.request.recipient.e164} ({item.quote.market})",
+                    item.request.external_id,
                 )
-                for c in batch
+                for item in charged
             ],
             policy=FundsPolicy.ALWAYS,  # the money was already spent at Meta
         )
-        for conversation, movement in zip(batch, movements, strict=True):
-            conversation.ledger_entry_id = movement.entry.id
-            entries[conversation.id] = movement.entry
-    await _link_entries(conn, [c for c in new if c.ledger_entry_id])
-
-    results = []
-    fresh = {id(conversation) for conversation in new}
-    for conversation in priced:
-        if id(conversation) in fresh:
-            results.append(Charge(conversation, entries.get(conversation.id), duplicate=False))
-            continue
-        existing = await Conversation.get(
-            channel_id=conversation.channel_id, external_id=conversation.external_id
-        ).using_db(conn)
-        entry = (
-            await LedgerEntry.get(id=existing.ledger_entry_id).using_db(conn)
-            if existing.ledger_entry_id
-            else None
-        )
-        results.append(Charge(existing, entry, duplicate=True))
-    return results
+        for item, movement in zip(charged, movements, strict=True):
+            item.entry = movement.entry
+            links.append((item.id, movement.entry.id))
+    if link:
+        await link_entries(conn, links)
+    fresh_ids = {id(item) for item in fresh}
+    return [Charged(item, duplicate=id(item) not in fresh_ids) for item in batch], links
 
 
-async def _claim(
-    conn: BaseDBAsyncClient, conversations: list[Conversation]
-) -> dict[tuple[int, str], int]:
+async def _claim(conn: BaseDBAsyncClient, batch: list[Priced]) -> dict[tuple[int, str], int]:
     """Insert the conversations not yet known; their keys and new ids (the claim is the charge right)."""
-    unique: dict[tuple[int, str], Conversation] = {}
-    for conversation in conversations:
-        unique.setdefault((conversation.channel_id, conversation.external_id), conversation)
+    unique: dict[tuple[int, str], Priced] = {}
+    for item in batch:
+        unique.setdefault(item.key, item)
+    if not unique:
+        return {}
     columns = (
         "channel_id, customer_id, partner_id, wallet_id, external_id, category, origin,"
         " pricing_model, recipient, market, billable, price_micros, rate_id, opened_at, created_at"
     )
+    now = db_datetime(conn, clock.now())
     placeholders, values = [], []
-    for n, c in enumerate(unique.values()):
+    for n, item in enumerate(unique.values()):
+        request, payer = item.request, item.request.payer
         base = n * 15
         placeholders.append("(" + ", ".join(f"${base + k}" for k in range(1, 16)) + ")")
         values += [
-            c.channel_id,
-            c.customer_id,
-            c.partner_id,
-            c.wallet_id,
-            c.external_id,
-            c.category.value,
-            c.origin.value,
-            c.pricing_model.value,
-            c.recipient,
-            c.market,
-            c.billable,
-            c.price_micros,
-            c.rate_id,
-            db_datetime(conn, c.opened_at),
-            db_datetime(conn, c.created_at),
+            payer.channel_id,
+            payer.customer_id,
+            payer.partner_id,
+            payer.wallet_id,
+            request.external_id,
+            request.category.value,
+            item.origin.value,
+            request.pricing_model.value,
+            request.recipient.e164,
+            item.quote.market,
+            request.billable,
+            item.quote.micros,
+            item.quote.rate_id,
+            db_datetime(conn, request.opened_at),
+            now,
         ]
     rows = await conn.execute_query_dict(
         dialect_sql(
@@ -300,66 +259,80 @@ async def _claim(
     return {(row["channel_id"], row["external_id"]): row["id"] for row in rows}
 
 
-async def _link_entries(conn: BaseDBAsyncClient, conversations: list[Conversation]) -> None:
-    """Each charged conversation points at its ledger entry: one UPDATE for the batch."""
-    if not conversations:
-        return
+def link_statement(
+    conn: BaseDBAsyncClient, links: list[tuple[int, int]], first: int = 1
+) -> tuple[str, list[int]]:
+    """The UPDATE pointing each conversation at its ledger entry; parameters from ``$first``."""
     # PostgreSQL cannot infer a type for parameters that only appear in a CASE.
     cast = "::bigint" if is_postgres(conn) else ""
     cases, values = [], []
-    for n, c in enumerate(conversations):
-        cases.append(f"WHEN ${2 * n + 1}{cast} THEN ${2 * n + 2}{cast}")
-        values += [c.id, c.ledger_entry_id]
-    ids = ", ".join(f"${2 * n + 1}{cast}" for n in range(len(conversations)))
-    await conn.execute_query(
-        dialect_sql(
-            conn,
-            f"UPDATE conversations SET ledger_entry_id = CASE id {' '.join(cases)} END"
-            f" WHERE id IN ({ids})",
-        ),
+    for n, (conversation_id, entry_id) in enumerate(links):
+        cases.append(f"WHEN ${first + 2 * n}{cast} THEN ${first + 2 * n + 1}{cast}")
+        values += [conversation_id, entry_id]
+    ids = ", ".join(f"${first + 2 * n}{cast}" for n in range(len(links)))
+    return (
+        f"UPDATE conversations SET ledger_entry_id = CASE id {' '.join(cases)} END"
+        f" WHERE id IN ({ids})",
         values,
     )
+
+
+async def link_entries(conn: BaseDBAsyncClient, links: list[tuple[int, int]]) -> None:
+    """Each charged conversation points at its ledger entry: one UPDATE for the batch."""
+    if not links:
+        return
+    sql, values = link_statement(conn, links)
+    await conn.execute_query(dialect_sql(conn, sql), values)
+
+
+@dataclass(frozen=True)
+class Charge:
+    """``recordConversation``'s answer: the conversation as stored, and its entry if charged now."""
+
+    conversation: Conversation
+    entry: LedgerEntry | None
+    duplicate: bool
 
 
 async def record_conversation(
     principal: Principal,
     *,
-    channel_id: str,
+    channel_id: int,
     external_id: str,
     category: ConversationCategory,
     recipient: str,
-    pricing_model: PricingModel | None = None,
-    billable: bool | None = None,
+    pricing_model: PricingModel = PricingModel.PMP,
+    billable: bool = True,
     opened_at: datetime | None = None,
 ) -> Charge:
-    """``recordConversation``: the webhook's rules for integrators who report usage themselves."""
+    """``recordConversation``: the webhook's rules for integrators who report usage themselves.
+
+    Takes domain values: ``recipient`` already validated as E.164 and
+    ``external_id`` as a key (the API layer parses both and names the fields).
+    A duplicate answers the conversation stored first, with its entry.
+    """
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     channel = await get_channel(principal, channel_id)
-    key = (external_id or "").strip()
-    if not key or len(key) > 200:
-        raise InvalidArgument("externalId is 1 to 200 characters.", field="externalId")
-    try:
-        number = normalise_phone_number(recipient)
-    except InvalidPhoneNumber as error:
-        error.field = ["recipient"]
-        raise
     when = opened_at or clock.now()
-    if when.tzinfo is None:
-        raise InvalidArgument("openedAt needs a UTC offset.", field="openedAt")
-    validation.name(key, field="externalId")
     async with transaction() as conn:
-        return await charge(
-            conn,
-            ChargeRequest(
-                channel=channel,
-                external_id=key,
-                category=category,
-                recipient=number,
-                pricing_model=pricing_model or PricingModel.PMP,
-                billable=True if billable is None else billable,
-                opened_at=when,
-            ),
+        payer = await payer_for_channel(conn, channel.id)
+        request = ChargeRequest(
+            payer=payer,
+            external_id=external_id,
+            category=category,
+            recipient=pricing.recipient(recipient),
+            pricing_model=pricing_model,
+            billable=billable,
+            opened_at=when,
         )
+        ((result,), _) = await charge_many(conn, [await price(conn, request)])
+        stored = await Conversation.get(channel_id=channel.id, external_id=external_id).using_db(
+            conn
+        )
+        entry = result.priced.entry
+        if result.duplicate and stored.ledger_entry_id:
+            entry = await LedgerEntry.get(id=stored.ledger_entry_id).using_db(conn)
+        return Charge(stored, entry, result.duplicate)
 
 
 def visible_conversations(principal: Principal):

@@ -14,15 +14,9 @@ from datetime import datetime, timedelta
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend.db import dialect_sql, is_postgres
-from backend.domain import access, ledger, rates
+from backend.domain import access, ledger, pricing, rates
 from backend.domain.access import Principal
-from backend.domain.channels import (
-    LIVE,
-    InvalidPhoneNumber,
-    effective_status,
-    get_channel,
-    normalise_phone_number,
-)
+from backend.domain.channels import LIVE, effective_status, get_channel
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError, InvalidArgument, NotFound
 from backend.domain.locking import lock_channels
@@ -35,7 +29,6 @@ from backend.domain.models import (
     HoldRecipientState,
     HoldStatus,
     MessagingTier,
-    Partner,
     Role,
     Wallet,
 )
@@ -50,6 +43,7 @@ TIER_LIMITS: dict[MessagingTier, int | None] = {
     MessagingTier.TIER_UNLIMITED: None,
 }
 MAX_RECIPIENTS = 100_000
+MIN_TTL = timedelta(seconds=60)
 DEFAULT_TTL = timedelta(hours=24)
 MAX_TTL = timedelta(days=7)
 WINDOW = timedelta(hours=24)
@@ -71,26 +65,6 @@ class DuplicateRecipient(InvalidArgument):
     code = "DUPLICATE_RECIPIENT"
 
 
-def _recipients(raw: list[str]) -> list[str]:
-    if not raw:
-        raise InvalidArgument("A broadcast needs at least one recipient.", field="recipients")
-    if len(raw) > MAX_RECIPIENTS:
-        raise InvalidArgument(f"At most {MAX_RECIPIENTS} recipients.", field="recipients")
-    numbers: list[str] = []
-    seen: set[str] = set()
-    for n, text in enumerate(raw):
-        try:
-            number = normalise_phone_number(text)
-        except InvalidPhoneNumber as error:
-            error.field = ["recipients", str(n)]
-            raise
-        if number in seen:
-            raise DuplicateRecipient(f"{number} is listed twice.", field=["recipients", str(n)])
-        seen.add(number)
-        numbers.append(number)
-    return numbers
-
-
 async def recent_recipients(channel_id: int, now: datetime) -> set[str]:
     """Who this channel reached, or was cleared to reach, in the rolling 24 hours."""
     reached = await Conversation.filter(
@@ -107,16 +81,17 @@ async def recent_recipients(channel_id: int, now: datetime) -> set[str]:
 async def authorize_broadcast(
     principal: Principal,
     *,
-    channel_id: str,
+    channel_id: int,
     category: ConversationCategory,
     recipients: list[str],
-    ttl_seconds: int | None = None,
+    ttl: timedelta = DEFAULT_TTL,
 ) -> Hold:
+    """Price, check and reserve a broadcast to ``recipients`` (distinct E.164 numbers).
+
+    Domain values only: the API layer parses the numbers, refuses duplicates
+    and checks the ttl against ``MIN_TTL``..``MAX_TTL``, naming the fields.
+    """
     channel = await get_channel(principal, channel_id)
-    numbers = _recipients(recipients)
-    ttl = DEFAULT_TTL if ttl_seconds is None else timedelta(seconds=ttl_seconds)
-    if not timedelta(seconds=60) <= ttl <= MAX_TTL:
-        raise InvalidArgument("ttlSeconds is from 60 to 604800.", field="ttlSeconds")
     async with transaction() as conn:
         # The channel row is locked first: two broadcasts on one channel are
         # checked against the tier one after the other, never side by side.
@@ -129,36 +104,41 @@ async def authorize_broadcast(
             raise CustomerSuspended("Broadcasting is suspended until the overdue invoice is paid.")
         limit = TIER_LIMITS[MessagingTier(channel.messaging_tier)]
         if limit is not None:
-            reach = await recent_recipients(channel.id, now) | set(numbers)
+            reach = await recent_recipients(channel.id, now) | set(recipients)
             if len(reach) > limit:
                 raise TierLimitExceeded(
                     f"{len(reach)} unique recipients in 24 hours exceed the channel's limit of {limit}.",
                     field="recipients",
                 )
-        wallet = await Wallet.get(customer_id=channel.customer_id).using_db(conn)
-        partner = await Partner.get(id=channel.partner_id).using_db(conn)
-        book = rates.PriceBook(wallet.currency_code)
-        card = await book.card_at(now)
-        if card is None:
-            raise rates.NoRateCard(f"No {wallet.currency_code} rate card is in force.")
+        # Imported here: charging settles shares through this module.
+        from backend.domain.charging import payer_for_channel
+
+        payer = await payer_for_channel(conn, channel.id)
+        book = await rates.cards_of(conn, payer.currency_code, payer.card_stamp)
+        card = await book.card_at(conn, now)
         shares: list[tuple[str, int]] = []
-        for number in numbers:
-            country = rates.market_of(number)
-            price = await book.price(card, country, category, partner.markup_percent_micros)
-            if price is None:
-                raise rates.NoRateCard(f"The rate card has no {category} rate for {country}.")
-            shares.append((number, price.micros))
+        for number in recipients:
+            quote = pricing.quote(
+                card,
+                pricing.recipient(number).country,
+                category,
+                payer.markup_percent_micros,
+                billable=True,
+                currency_code=payer.currency_code,
+                at=now,
+            )
+            shares.append((number, quote.micros))
         total = sum(price for _, price in shares)
         if total > 0:
-            await ledger.hold(conn, wallet_id=wallet.id, amount_micros=total)
+            await ledger.hold(conn, wallet_id=payer.wallet_id, amount_micros=total)
         hold = await Hold.create(
-            wallet_id=wallet.id,
+            wallet_id=payer.wallet_id,
             channel_id=channel.id,
             category=category,
             amount_micros=total,
             remaining_micros=total,
             status=HoldStatus.ACTIVE,
-            recipients=len(numbers),
+            recipients=len(recipients),
             expires_at=now + ttl,
             created_at=now,
             using_db=conn,
@@ -178,14 +158,6 @@ async def authorize_broadcast(
             using_db=conn,
         )
     return hold
-
-
-async def has_pending_shares(conn: BaseDBAsyncClient, channel_id: int) -> bool:
-    return (
-        await HoldRecipient.filter(channel_id=channel_id, state=HoldRecipientState.PENDING)
-        .using_db(conn)
-        .exists()
-    )
 
 
 async def settle_share(
@@ -276,9 +248,8 @@ async def _close(conn: BaseDBAsyncClient, hold: Hold, status: HoldStatus) -> int
     return remaining if closed else 0
 
 
-async def get_hold(principal: Principal, hold_id: str) -> Hold:
-    hid = access.parse_id(hold_id, field="holdId")
-    hold = await Hold.get_or_none(id=hid)
+async def get_hold(principal: Principal, hold_id: int) -> Hold:
+    hold = await Hold.get_or_none(id=hold_id)
     if hold is None:
         raise NotFound("No such hold.", field="holdId")
     wallet = await Wallet.get(id=hold.wallet_id).select_related("customer")
@@ -287,7 +258,7 @@ async def get_hold(principal: Principal, hold_id: str) -> Hold:
     return hold
 
 
-async def release_hold(principal: Principal, *, hold_id: str) -> Hold:
+async def release_hold(principal: Principal, *, hold_id: int) -> Hold:
     access.require_role(principal, Role.ADMIN, Role.PARTNER, Role.CUSTOMER)
     hold = await get_hold(principal, hold_id)
     async with transaction() as conn:

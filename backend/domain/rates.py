@@ -16,16 +16,18 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-import phonenumbers
 import pycountry
+from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.domain import access, validation
+from backend.db import dialect_sql
+from backend.domain import access, unit_of_work, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError, InvalidAmount, InvalidArgument
 from backend.domain.models import ConversationCategory, Rate, RateCard, Role
 from backend.domain.money import MICROS_PER_UNIT, decimal_to_micros, micros_to_decimal, parse_amount
 from backend.domain.unit_of_work import transaction
+from backend.events import changes, topics
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ANY_MARKET = "*"
@@ -62,15 +64,6 @@ def parse_category(text: str) -> ConversationCategory | None:
     return ConversationCategory.__members__.get(key)
 
 
-def market_of(recipient_e164: str) -> str | None:
-    """The recipient's country (ISO alpha-2), or None when the number names none."""
-    try:
-        number = phonenumbers.parse(recipient_e164, None)
-    except phonenumbers.NumberParseException:
-        return None
-    return phonenumbers.region_code_for_number(number)
-
-
 def market_candidates(country: str | None) -> list[str]:
     """Where to look in a card, most specific first."""
     candidates = []
@@ -83,57 +76,135 @@ def market_candidates(country: str | None) -> list[str]:
     return candidates
 
 
-@dataclass(frozen=True)
-class Price:
-    rate: Rate
-    market: str  # the card market that matched
-    micros: int  # after the partner's markup
-
-
 def with_markup(rate_micros: int, markup_percent_micros: int) -> int:
     factor = 1 + micros_to_decimal(markup_percent_micros) / 100
     return decimal_to_micros(micros_to_decimal(rate_micros) * factor)
 
 
-class PriceBook:
-    """The rate cards of one currency, read once for a unit of work (a webhook request).
+# ---- the per-process cache of rate cards -------------------------------------
+#
+# A card and its rates never change once imported; only new cards appear. So
+# each process keeps what it has read: the cards of a currency (id and
+# effective date) and each card's rates, loaded the first time a price needs
+# them. ``importRateCard`` drops the cache after its commit (and records a
+# RATE_CARDS_CHANGED control event so that every worker drops its own); the
+# webhook path also reads a stamp of the cards table (count and highest id per
+# currency) in a query it makes anyway, so a card imported by another worker is
+# seen on the next request even before that event arrives.
 
-    Pricing ten statuses then costs no query at all after the first: cards are
-    listed once and each card's rates are loaded the first time it is needed.
+CardStamp = tuple[int, int]  # (number of cards, highest card id) of one currency
+
+
+@dataclass(frozen=True, slots=True)
+class CardRate:
+    id: int
+    price_micros: int
+
+
+@dataclass(slots=True)
+class Card:
+    """One imported card; ``rates`` is None until a price first needs them."""
+
+    id: int
+    currency_code: str
+    effective_from: datetime
+    rates: dict[tuple[str, ConversationCategory], CardRate] | None = None
+
+
+class _CardCache:
+    def __init__(self) -> None:
+        # The database the cache was filled from: a process that re-initialises
+        # its connections (the test suite, ``daybook migrate`` then ``serve``
+        # in one process) may be looking at another database with the same ids.
+        self.owner: object | None = None
+        self.cards: dict[str, list[Card]] = {}  # newest first
+        self.stamps: dict[str, CardStamp] = {}
+        self.rates: dict[int, dict[tuple[str, ConversationCategory], CardRate]] = {}
+
+    def check_owner(self, conn: BaseDBAsyncClient) -> None:
+        # A transaction is a wrapper around the database client: the client is
+        # what lives as long as the connections do (a new one after each init).
+        current: object = conn
+        while (parent := getattr(current, "_parent", None)) is not None and parent is not current:
+            current = parent
+        if current is not self.owner:
+            self.clear()
+            self.owner = current
+
+    def clear(self) -> None:
+        self.cards.clear()
+        self.stamps.clear()
+        self.rates.clear()
+
+
+_cache = _CardCache()
+
+
+def drop_cached_cards() -> None:
+    """Forget every cached card and rate (a card was imported, here or on another worker)."""
+    _cache.clear()
+
+
+_STAMP_SQL = "SELECT count(*) AS n, max(id) AS top FROM rate_cards WHERE currency_code = $1"
+
+
+def stamp_of(count: int | None, top: int | None) -> CardStamp:
+    return (int(count or 0), int(top or 0))
+
+
+async def cards_of(
+    conn: BaseDBAsyncClient, currency_code: str, stamp: CardStamp | None = None
+) -> CardBook:
+    """The cards of a currency, from the cache when it is current.
+
+    ``stamp`` is the cards table as the caller read it (``stamp_of``); without
+    one it is read here, one small query, so that a path that cannot fold it
+    into a query of its own still sees cards imported by other workers.
     """
+    _cache.check_owner(conn)
+    if stamp is None:
+        rows = await conn.execute_query_dict(dialect_sql(conn, _STAMP_SQL), [currency_code])
+        stamp = stamp_of(rows[0]["n"], rows[0]["top"])
+    if _cache.stamps.get(currency_code) != stamp or currency_code not in _cache.cards:
+        cards = (
+            await RateCard.filter(currency_code=currency_code)
+            .using_db(conn)
+            .order_by("-effective_from", "-id")
+        )
+        _cache.cards[currency_code] = [
+            Card(card.id, card.currency_code, card.effective_from) for card in cards
+        ]
+        _cache.stamps[currency_code] = stamp
+    return CardBook(currency_code, _cache.cards[currency_code])
 
-    def __init__(self, currency_code: str) -> None:
+
+class CardBook:
+    """The cards of one currency, newest first; a card's rates are loaded once per process."""
+
+    def __init__(self, currency_code: str, cards: list[Card]) -> None:
         self.currency_code = currency_code
-        self._cards: list[RateCard] | None = None
-        self._rates: dict[int, dict[tuple[str, ConversationCategory], Rate]] = {}
+        self.cards = cards
 
-    async def card_at(self, at: datetime) -> RateCard | None:
-        if self._cards is None:
-            self._cards = list(
-                await RateCard.filter(currency_code=self.currency_code).order_by(
-                    "-effective_from", "-id"
+    async def card_at(self, conn: BaseDBAsyncClient, at: datetime) -> Card | None:
+        card = next((card for card in self.cards if card.effective_from <= at), None)
+        if card is not None and card.rates is None:
+            card.rates = _cache.rates.get(card.id)
+            if card.rates is None:
+                rows = await conn.execute_query_dict(
+                    dialect_sql(
+                        conn,
+                        "SELECT id, market, category, price_micros FROM rates WHERE card_id = $1",
+                    ),
+                    [card.id],
                 )
-            )
-        return next((card for card in self._cards if card.effective_from <= at), None)
-
-    async def price(
-        self,
-        card: RateCard,
-        country: str | None,
-        category: ConversationCategory,
-        markup_percent_micros: int,
-    ) -> Price | None:
-        if card.id not in self._rates:
-            self._rates[card.id] = {
-                (rate.market, ConversationCategory(rate.category)): rate
-                for rate in await Rate.filter(card_id=card.id)
-            }
-        table = self._rates[card.id]
-        for market in market_candidates(country):
-            rate = table.get((market, category))
-            if rate is not None:
-                return Price(rate, market, with_markup(rate.price_micros, markup_percent_micros))
-        return None
+                card.rates = {
+                    (row["market"], ConversationCategory(row["category"])): CardRate(
+                        row["id"], row["price_micros"]
+                    )
+                    for row in rows
+                }
+                _cache.rates[card.id] = card.rates
+        return card
 
 
 def _validate_market(text: str, line: int) -> str:
@@ -205,6 +276,9 @@ async def import_rate_card(
             using_db=conn,
         )
         rates = await Rate.filter(card_id=card.id).using_db(conn).order_by("market", "category")
+        # Every worker drops its cached cards once this commits (never on a rollback).
+        unit_of_work.record(changes.control(topics.RATE_CARDS_CHANGED))
+    drop_cached_cards()  # this process at once, without waiting for the event
     return card, list(rates)
 
 
@@ -212,7 +286,11 @@ async def rates_in_force(
     currency_code: str, at: datetime, market: str | None = None
 ) -> tuple[RateCard | None, list[Rate]]:
     """The card's rates; for a market, the one rate per category that applies to it."""
-    card = await PriceBook(currency_code).card_at(at)
+    card = (
+        await RateCard.filter(currency_code=currency_code, effective_from__lte=at)
+        .order_by("-effective_from", "-id")
+        .first()
+    )
     if card is None:
         return None, []
     rates = await Rate.filter(card_id=card.id).order_by("market", "category")

@@ -3,7 +3,7 @@ releaseHold, replayWebhookEvent."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import strawberry
 from strawberry.types import Info
@@ -27,8 +27,9 @@ from backend.api.types import (
     Rate,
     WebhookEvent,
 )
-from backend.domain import access, charging, holds, rates, tenants
-from backend.domain.errors import NotFound
+from backend.domain import access, charging, holds, rates, tenants, validation
+from backend.domain.channels import InvalidPhoneNumber, normalise_phone_number
+from backend.domain.errors import InvalidArgument, NotFound
 from backend.domain.models import Role, Wallet
 from backend.domain.models import WebhookEvent as WebhookEventModel
 from backend.webhooks import processing
@@ -36,6 +37,49 @@ from backend.webhooks import processing
 
 async def _currency_of_wallet(wallet_id: int) -> str:
     return (await Wallet.get(id=wallet_id)).currency_code
+
+
+def _phone_number(text: str, field: str | list[str]) -> str:
+    """E.164 from an integrator's input, or INVALID_PHONE_NUMBER on ``field``."""
+    try:
+        return normalise_phone_number(text)
+    except InvalidPhoneNumber as error:
+        error.field = field if isinstance(field, list) else [field]
+        raise
+
+
+def _external_id(text: str) -> str:
+    key = (text or "").strip()
+    if not key or len(key) > 200:
+        raise InvalidArgument("externalId is 1 to 200 characters.", field="externalId")
+    validation.name(key, field="externalId")
+    return key
+
+
+def _broadcast_recipients(raw: list[str]) -> list[str]:
+    """Distinct E.164 numbers; errors name the item (``recipients.3``)."""
+    if not raw:
+        raise InvalidArgument("A broadcast needs at least one recipient.", field="recipients")
+    if len(raw) > holds.MAX_RECIPIENTS:
+        raise InvalidArgument(f"At most {holds.MAX_RECIPIENTS} recipients.", field="recipients")
+    numbers: list[str] = []
+    seen: set[str] = set()
+    for n, text in enumerate(raw):
+        number = _phone_number(text, ["recipients", str(n)])
+        if number in seen:
+            raise holds.DuplicateRecipient(
+                f"{number} is listed twice.", field=["recipients", str(n)]
+            )
+        seen.add(number)
+        numbers.append(number)
+    return numbers
+
+
+def _ttl(ttl_seconds: int | None) -> timedelta:
+    ttl = holds.DEFAULT_TTL if ttl_seconds is None else timedelta(seconds=ttl_seconds)
+    if not holds.MIN_TTL <= ttl <= holds.MAX_TTL:
+        raise InvalidArgument("ttlSeconds is from 60 to 604800.", field="ttlSeconds")
+    return ttl
 
 
 @strawberry.type
@@ -87,14 +131,21 @@ class ChargingMutations:
         opened_at: datetime | None = None,
     ) -> ConversationPayload:
         async def build() -> ConversationPayload:
+            principal = principal_of(info)
+            access.require_role(principal, Role.ADMIN, Role.PARTNER)
+            cid = access.parse_id(channel_id, field="channelId")
+            key = _external_id(external_id)
+            number = _phone_number(recipient, "recipient")
+            if opened_at is not None and opened_at.tzinfo is None:
+                raise InvalidArgument("openedAt needs a UTC offset.", field="openedAt")
             result = await charging.record_conversation(
-                principal_of(info),
-                channel_id=channel_id,
-                external_id=external_id,
+                principal,
+                channel_id=cid,
+                external_id=key,
                 category=category,
-                recipient=recipient,
-                pricing_model=pricing_model,
-                billable=billable,
+                recipient=number,
+                pricing_model=pricing_model or PricingModel.PMP,
+                billable=True if billable is None else billable,
                 opened_at=opened_at,
             )
             currency = await _currency_of_wallet(result.conversation.wallet_id)
@@ -118,12 +169,12 @@ class ChargingMutations:
         ttl_seconds: int | None = None,
     ) -> HoldPayload:
         async def build() -> HoldPayload:
+            principal = principal_of(info)
+            cid = access.parse_id(channel_id, field="channelId")
+            numbers = _broadcast_recipients(recipients)
+            ttl = _ttl(ttl_seconds)
             hold = await holds.authorize_broadcast(
-                principal_of(info),
-                channel_id=channel_id,
-                category=category,
-                recipients=recipients,
-                ttl_seconds=ttl_seconds,
+                principal, channel_id=cid, category=category, recipients=numbers, ttl=ttl
             )
             currency = await _currency_of_wallet(hold.wallet_id)
             return HoldPayload(hold=Hold.from_instance(hold, currency))
@@ -133,7 +184,10 @@ class ChargingMutations:
     @strawberry.mutation
     async def release_hold(self, info: Info, hold_id: strawberry.ID) -> HoldPayload:
         async def build() -> HoldPayload:
-            hold = await holds.release_hold(principal_of(info), hold_id=hold_id)
+            principal = principal_of(info)
+            hold = await holds.release_hold(
+                principal, hold_id=access.parse_id(hold_id, field="holdId")
+            )
             currency = await _currency_of_wallet(hold.wallet_id)
             return HoldPayload(hold=Hold.from_instance(hold, currency))
 
