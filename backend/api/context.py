@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from backend.domain.access import Principal
+from backend.domain.errors import Unauthenticated
 from backend.domain.models import (
     AutoRechargeRule,
     Channel,
@@ -104,7 +105,7 @@ class Context:
 def principal_of(info: Info) -> Principal:
     principal = info.context.principal
     if principal is None:
-        raise GraphQLError("An API key is required.", extensions={"code": "UNAUTHENTICATED"})
+        raise GraphQLError("An API key is required.", extensions={"code": Unauthenticated.code})
     return principal
 
 

@@ -15,6 +15,8 @@ import strawberry
 from graphql import GraphQLError
 from tortoise.queryset import QuerySet
 
+from backend.domain.errors import InvalidArgument
+
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 
@@ -57,7 +59,7 @@ def decode_cursor(cursor: str) -> int:
     except (ValueError, UnicodeDecodeError):
         pass
     raise GraphQLError(
-        "Invalid cursor.", extensions={"code": "INVALID_ARGUMENT", "field": ["after"]}
+        "Invalid cursor.", extensions={"code": InvalidArgument.code, "field": ["after"]}
     )
 
 
@@ -67,7 +69,7 @@ def page_size(first: int | None) -> int:
     if not 1 <= first <= MAX_PAGE_SIZE:
         raise GraphQLError(
             f"first must be from 1 to {MAX_PAGE_SIZE}.",
-            extensions={"code": "INVALID_ARGUMENT", "field": ["first"]},
+            extensions={"code": InvalidArgument.code, "field": ["first"]},
         )
     return first
 

@@ -22,7 +22,17 @@ from backend.domain import access, alerts, day_ledger, idempotency, unit_of_work
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.day_ledger import DayItem
-from backend.domain.errors import DomainError, InvalidArgument, NotFound
+from backend.domain.errors import (
+    ChannelDeleted,
+    DuplicateChannel,
+    InvalidArgument,
+    InvalidPhoneNumber,
+    NotFound,
+    PhoneNumberIdInUse,
+    PhoneNumberInUse,
+    TrialAlreadyUsed,
+    TrialNotEligible,
+)
 from backend.domain.locking import lock_channels
 from backend.domain.models import (
     Channel,
@@ -46,34 +56,6 @@ MAX_EXTENSION_DAYS = 3650
 MAX_BULK_ITEMS = 1000
 EXPIRING_WITHIN = timedelta(days=3)
 LIVE = (ChannelStatus.TRIAL, ChannelStatus.ACTIVE)
-
-
-class InvalidPhoneNumber(InvalidArgument):
-    code = "INVALID_PHONE_NUMBER"
-
-
-class PhoneNumberInUse(DomainError):
-    code = "PHONE_NUMBER_IN_USE"
-
-
-class PhoneNumberIdInUse(DomainError):
-    code = "PHONE_NUMBER_ID_IN_USE"
-
-
-class TrialNotEligible(DomainError):
-    code = "TRIAL_NOT_ELIGIBLE"
-
-
-class TrialAlreadyUsed(DomainError):
-    code = "TRIAL_ALREADY_USED"
-
-
-class ChannelDeleted(DomainError):
-    code = "CHANNEL_DELETED"
-
-
-class DuplicateChannel(InvalidArgument):
-    code = "DUPLICATE_CHANNEL"
 
 
 # ---- reading --------------------------------------------------------------

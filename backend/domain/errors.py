@@ -1,4 +1,4 @@
-"""The error hierarchy every domain rule raises, designed up front.
+"""The error hierarchy every domain rule raises, and the one place every public code lives.
 
 Each error carries a stable ``code`` (part of the public contract, shown to
 integrators as ``userErrors[].code``), a human message, and optionally the
@@ -92,3 +92,55 @@ class InvoiceAlreadyPaid(DomainError):
     """A PAID invoice cannot be voided: the money has moved."""
 
     code = "INVOICE_ALREADY_PAID"
+
+
+class InvalidRateCard(InvalidArgument):
+    code = "INVALID_RATE_CARD"
+
+
+class NoRateCard(DomainError):
+    code = "NO_RATE_CARD"
+
+
+class ChannelInactive(DomainError):
+    code = "CHANNEL_INACTIVE"
+
+
+class CustomerSuspended(DomainError):
+    code = "CUSTOMER_SUSPENDED"
+
+
+class TierLimitExceeded(DomainError):
+    code = "TIER_LIMIT_EXCEEDED"
+
+
+class DuplicateRecipient(InvalidArgument):
+    code = "DUPLICATE_RECIPIENT"
+
+
+class InvalidPhoneNumber(InvalidArgument):
+    code = "INVALID_PHONE_NUMBER"
+
+
+class PhoneNumberInUse(DomainError):
+    code = "PHONE_NUMBER_IN_USE"
+
+
+class PhoneNumberIdInUse(DomainError):
+    code = "PHONE_NUMBER_ID_IN_USE"
+
+
+class TrialNotEligible(DomainError):
+    code = "TRIAL_NOT_ELIGIBLE"
+
+
+class TrialAlreadyUsed(DomainError):
+    code = "TRIAL_ALREADY_USED"
+
+
+class ChannelDeleted(DomainError):
+    code = "CHANNEL_DELETED"
+
+
+class DuplicateChannel(InvalidArgument):
+    code = "DUPLICATE_CHANNEL"

@@ -13,12 +13,18 @@ from datetime import datetime, timedelta
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from backend.db import dialect_sql, is_postgres
-from backend.domain import access, ledger, pricing, rates
+from backend.db import dialect_sql
+from backend.domain import access, ledger, locking, pricing, rates
 from backend.domain.access import Principal
 from backend.domain.channels import LIVE, effective_status, get_channel
 from backend.domain.clock import clock
-from backend.domain.errors import DomainError, InvalidArgument, NotFound
+from backend.domain.errors import (
+    ChannelInactive,
+    CustomerSuspended,
+    InvalidArgument,
+    NotFound,
+    TierLimitExceeded,
+)
 from backend.domain.locking import lock_channels
 from backend.domain.models import (
     Conversation,
@@ -47,22 +53,6 @@ MIN_TTL = timedelta(seconds=60)
 DEFAULT_TTL = timedelta(hours=24)
 MAX_TTL = timedelta(days=7)
 WINDOW = timedelta(hours=24)
-
-
-class ChannelInactive(DomainError):
-    code = "CHANNEL_INACTIVE"
-
-
-class CustomerSuspended(DomainError):
-    code = "CUSTOMER_SUSPENDED"
-
-
-class TierLimitExceeded(DomainError):
-    code = "TIER_LIMIT_EXCEEDED"
-
-
-class DuplicateRecipient(InvalidArgument):
-    code = "DUPLICATE_RECIPIENT"
 
 
 async def recent_recipients(channel_id: int, now: datetime) -> set[str]:
@@ -194,12 +184,8 @@ async def settle_share(
     if not rows:
         return False
     share = rows[0]
-    lock = " FOR UPDATE" if is_postgres(conn) else ""
-    active = await conn.execute_query_dict(
-        dialect_sql(conn, f"SELECT id FROM holds WHERE id = $1 AND status = 'ACTIVE'{lock}"),
-        [share["hold_id"]],
-    )
-    if not active:
+    hold = await locking.lock_hold(conn, share["hold_id"])
+    if hold is None or hold.status != HoldStatus.ACTIVE:
         return False
     state = HoldRecipientState.CAPTURED if captured else HoldRecipientState.RELEASED
     taken = (
@@ -262,7 +248,7 @@ async def release_hold(principal: Principal, *, hold_id: int) -> Hold:
     access.require_role(principal, Role.ADMIN, Role.PARTNER, Role.CUSTOMER)
     hold = await get_hold(principal, hold_id)
     async with transaction() as conn:
-        locked = await Hold.select_for_update().using_db(conn).get(id=hold.id)
+        locked = await locking.lock_hold(conn, hold.id)
         if locked.status != HoldStatus.ACTIVE:
             raise InvalidArgument(f"The hold is already {locked.status}.", field="holdId")
         await _close(conn, locked, HoldStatus.RELEASED)
@@ -275,7 +261,7 @@ async def expire_holds() -> int:
     expired = 0
     for hold in await Hold.filter(status=HoldStatus.ACTIVE, expires_at__lte=now):
         async with transaction() as conn:
-            locked = await Hold.select_for_update().using_db(conn).get(id=hold.id)
+            locked = await locking.lock_hold(conn, hold.id)
             if locked.status == HoldStatus.ACTIVE:
                 await _close(conn, locked, HoldStatus.EXPIRED)
                 expired += 1

@@ -1,8 +1,24 @@
-"""Row locks, taken in one place and always in primary-key order.
+"""Row locks: every ``FOR UPDATE`` of the project is here, and taken in one order.
 
 Two transactions that lock the same rows in the same order cannot deadlock.
 On PostgreSQL this is ``SELECT ... FOR UPDATE``; SQLite runs one writer at a
 time, so the plain read inside its transaction is already exclusive.
+
+The lock order. A transaction that locks rows of several kinds takes them in
+this order, and rows of one kind in primary-key order:
+
+1. the idempotency record (its unique index, ``idempotency.run_once``);
+2. the invoice (a conditional UPDATE of its status);
+3. the hold (``lock_hold``);
+4. the auto-recharge rule (``lock_recharge_rule``);
+5. wallets, by id (``lock_wallet``, or the guarded UPDATE of a movement);
+6. the customer (``lock_customer``);
+7. channels, by id (``lock_channels``);
+8. the partner (``lock_partner``, or the guarded UPDATE of a day movement).
+
+A movement's UPDATE is a lock too: a transaction that moves money on two
+wallets moves them in id order (``charging`` does), and one that allocates
+days locks its channels before the partner's balance moves.
 """
 
 from __future__ import annotations
@@ -12,7 +28,7 @@ from collections.abc import Iterable
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend.db import dialect_sql, is_postgres, model_from_row
-from backend.domain.models import Channel
+from backend.domain.models import AutoRechargeRule, Channel, Hold
 
 
 async def lock_channels(conn: BaseDBAsyncClient, channel_ids: Iterable[int]) -> list[Channel]:
@@ -61,3 +77,20 @@ async def lock_wallet(conn: BaseDBAsyncClient, wallet_id: int) -> dict | None:
 async def lock_partner(conn: BaseDBAsyncClient, partner_id: int) -> dict | None:
     """The partner row, locked; None if there is none."""
     return await _lock_one(conn, "SELECT * FROM partners WHERE id = $1", partner_id)
+
+
+async def lock_hold(conn: BaseDBAsyncClient, hold_id: int) -> Hold | None:
+    """The hold, locked; None if there is none."""
+    row = await _lock_one(conn, "SELECT * FROM holds WHERE id = $1", hold_id)
+    return None if row is None else model_from_row(Hold, row)
+
+
+async def lock_recharge_rule(
+    conn: BaseDBAsyncClient, wallet_id: int, *, enabled_only: bool = False
+) -> AutoRechargeRule | None:
+    """The wallet's auto-recharge rule, locked (only an enabled one if asked); or None."""
+    sql = "SELECT * FROM auto_recharge_rules WHERE wallet_id = $1"
+    if enabled_only:
+        sql += " AND enabled = TRUE"
+    row = await _lock_one(conn, sql, wallet_id)
+    return None if row is None else model_from_row(AutoRechargeRule, row)

@@ -36,6 +36,7 @@ import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumber
 
 from backend.domain import rates
+from backend.domain.errors import NoRateCard
 from backend.domain.models import ConversationCategory
 
 # E.164: at most 15 digits, calling code included.
@@ -155,7 +156,7 @@ def quote(
     fallback = country or rates.ANY_MARKET
     if card is None:
         if billable:
-            raise rates.NoRateCard(f"No {currency_code} rate card is in force at {at.isoformat()}.")
+            raise NoRateCard(f"No {currency_code} rate card is in force at {at.isoformat()}.")
         return Quote(fallback, None, 0)
     table = card.rates or {}
     for market in rates.market_candidates(country):
@@ -167,5 +168,5 @@ def quote(
                 market, rate.id, rates.with_markup(rate.price_micros, markup_percent_micros)
             )
     if billable:
-        raise rates.NoRateCard(f"The rate card has no {category} rate for {fallback}.")
+        raise NoRateCard(f"The rate card has no {category} rate for {fallback}.")
     return Quote(fallback, None, 0)

@@ -23,7 +23,11 @@ from backend.db import dialect_sql
 from backend.domain import access, unit_of_work, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
-from backend.domain.errors import DomainError, InvalidAmount, InvalidArgument
+from backend.domain.errors import (
+    InvalidAmount,
+    InvalidArgument,
+    InvalidRateCard,
+)
 from backend.domain.models import ConversationCategory, Rate, RateCard, Role
 from backend.domain.money import MICROS_PER_UNIT, decimal_to_micros, micros_to_decimal, parse_amount
 from backend.domain.unit_of_work import transaction
@@ -32,14 +36,6 @@ from backend.events import changes, topics
 DATA = Path(__file__).resolve().parent.parent / "data"
 ANY_MARKET = "*"
 MAX_RATE_MICROS = 1000 * MICROS_PER_UNIT
-
-
-class InvalidRateCard(InvalidArgument):
-    code = "INVALID_RATE_CARD"
-
-
-class NoRateCard(DomainError):
-    code = "NO_RATE_CARD"
 
 
 @lru_cache(maxsize=1)

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from tortoise.functions import Sum
 
-from backend.domain import access, alerts, ledger, unit_of_work
+from backend.domain import access, alerts, ledger, locking, unit_of_work
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.errors import InvalidAmount
@@ -171,12 +171,7 @@ async def attempt(wallet_id: int) -> str:
     """
     now = clock.now()
     async with transaction() as conn:
-        rule = (
-            await AutoRechargeRule.filter(wallet_id=wallet_id, enabled=True)
-            .select_for_update()
-            .using_db(conn)
-            .first()
-        )
+        rule = await locking.lock_recharge_rule(conn, wallet_id, enabled_only=True)
         if rule is None:
             return "no rule"
         wallet = await Wallet.get(id=wallet_id).using_db(conn)
@@ -234,12 +229,7 @@ async def _record(claimed: RechargeAttempt, result: GatewayResult) -> str:
         )
         if not closed:
             return "already recorded"
-        rule = (
-            await AutoRechargeRule.filter(wallet_id=wallet_id)
-            .select_for_update()
-            .using_db(conn)
-            .first()
-        )
+        rule = await locking.lock_recharge_rule(conn, wallet_id)
         if result.ok:
             movement = await ledger.post(
                 conn,

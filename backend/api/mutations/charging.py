@@ -28,8 +28,8 @@ from backend.api.types import (
     WebhookEvent,
 )
 from backend.domain import access, charging, holds, rates, tenants, validation
-from backend.domain.channels import InvalidPhoneNumber, normalise_phone_number
-from backend.domain.errors import InvalidArgument, NotFound
+from backend.domain.channels import normalise_phone_number
+from backend.domain.errors import DuplicateRecipient, InvalidArgument, InvalidPhoneNumber, NotFound
 from backend.domain.models import Role, Wallet
 from backend.domain.models import WebhookEvent as WebhookEventModel
 from backend.webhooks import processing
@@ -67,9 +67,7 @@ def _broadcast_recipients(raw: list[str]) -> list[str]:
     for n, text in enumerate(raw):
         number = _phone_number(text, ["recipients", str(n)])
         if number in seen:
-            raise holds.DuplicateRecipient(
-                f"{number} is listed twice.", field=["recipients", str(n)]
-            )
+            raise DuplicateRecipient(f"{number} is listed twice.", field=["recipients", str(n)])
         seen.add(number)
         numbers.append(number)
     return numbers
