@@ -186,8 +186,15 @@ def migrate_and_admin_key(database_url: str) -> str:
 # ---------------------------------------------------------------- the server
 
 
+PASSED_THROUGH = ("DAYBOOK_GC_TUNING",)
+
+
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DAYBOOK_")}
+    # The caller's DAYBOOK_* settings do not leak into the server, except the
+    # ones a bench is run to compare (DAYBOOK_GC_TUNING=0 turns the GC tuning off).
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("DAYBOOK_") or k in PASSED_THROUGH
+    }
     # No periodic jobs inside the measured windows: they are not per-request work.
     env.update(DAYBOOK_DATABASE_URL=database_url, DAYBOOK_JOBS_INTERVAL="0", **extra)
     return env

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from backend.db import connection
 from tests.factories import make_tenant
@@ -108,3 +109,16 @@ async def test_dashboard_says_what_is_missing_when_it_cannot_start(db, tmp_path,
     assert result.returncode == 1
     assert "cannot start the dashboard" in result.stderr
     assert "make install" in result.stderr
+
+
+def test_serve_runs_one_worker_per_core_only_where_workers_can_share_events():
+    from backend.cli import default_workers
+    from backend.settings import Settings
+
+    def settings(url: str, redis: str | None) -> Settings:
+        return Settings(database_url=url, redis_url=redis, env="test", db_pool_size=5)
+
+    postgres = "postgres://root@127.0.0.1:5432/daybook"
+    assert default_workers(settings("sqlite://var/x.sqlite3", "redis://127.0.0.1:6379/0")) == 1
+    assert default_workers(settings(postgres, None)) == 1
+    assert default_workers(settings(postgres, "redis://127.0.0.1:6379/0")) == os.cpu_count()
