@@ -183,6 +183,43 @@ async def test_an_event_made_on_one_server_reaches_a_subscriber_on_another(db, a
         await socket.connection.close()
 
 
+async def test_a_revoked_key_stops_at_once_on_every_server(db, admin, redis_env):
+    """Each worker remembers checked keys for 30 s; revoking one tells them all to forget it."""
+    from backend.domain.api_keys import CACHE_SECONDS
+    from backend.domain.models import ApiKey
+
+    t = await make_tenant(admin)
+    (record,) = await ApiKey.filter(customer_id=int(t.customer_id))
+    viewer = {"query": "{ viewer { role } }"}
+    with (
+        running_server(db.url, env=redis_env) as using,
+        running_server(db.url, env=redis_env) as revoking,
+    ):
+        headers = {"Authorization": f"Bearer {t.customer.key}"}
+        async with httpx.AsyncClient(base_url=using, headers=headers) as http:
+            assert (await http.post("/graphql", json=viewer)).status_code == 200  # now remembered
+            await asyncio.sleep(0.3)  # both servers' listeners are on Redis
+            async with httpx.AsyncClient(
+                base_url=revoking, headers={"Authorization": f"Bearer {t.partner.key}"}
+            ) as partner:
+                revoked = await partner.post(
+                    "/graphql",
+                    json={
+                        "query": "mutation($p: String!) { revokeApiKey(keyPrefix: $p) {"
+                        " userErrors { code } } }",
+                        "variables": {"p": record.prefix},
+                    },
+                )
+                assert revoked.json()["data"]["revokeApiKey"]["userErrors"] == []
+            started = asyncio.get_running_loop().time()
+            status = (await http.post("/graphql", json=viewer)).status_code
+            while status == 200 and asyncio.get_running_loop().time() - started < 1.0:
+                status = (await http.post("/graphql", json=viewer)).status_code
+            # Far inside the cache's lifetime: the other server was told, it did not time out.
+            assert status == 401
+            assert asyncio.get_running_loop().time() - started < CACHE_SECONDS / 10
+
+
 async def test_thousands_of_subscriptions_from_one_key_are_cut_off(db, admin):
     """Strawberry caps one connection at 100 operations; Daybook caps a key across connections."""
     from backend.api.subscriptions import MAX_SUBSCRIPTIONS_PER_KEY
