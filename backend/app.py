@@ -23,6 +23,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from backend import control, exports
+from backend.api import sessions
 from backend.api.context import Context
 from backend.api.schema import build_schema
 from backend.db import close_db, connection, init_db
@@ -51,6 +52,8 @@ class DaybookGraphQL(GraphQL):
             context.principal = await api_keys.authenticate(authorization)
         except Unauthenticated as error:
             raise ConnectionRejectionError({"message": error.message}) from error
+        # Revoking the key later closes this socket (backend/api/sessions.py).
+        sessions.opened(context.principal.key_id, context.request)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         # Absent only for the key-less GET that renders GraphiQL, which runs no query.

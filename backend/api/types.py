@@ -9,7 +9,6 @@ live here; rules about *which object* an id may name live in
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from backend.domain import channels, invoices, models, partner_days, plans, wall
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError, Forbidden
 from backend.domain.money import format_micros
+from backend.webhooks import processing
 
 Role = strawberry.enum(models.Role)
 LedgerEntryKind = strawberry.enum(models.LedgerEntryKind)
@@ -638,10 +638,7 @@ class WebhookEvent:
 
     @classmethod
     def from_instance(cls, event: models.WebhookEvent) -> WebhookEvent:
-        try:
-            payload = json.loads(event.body)
-        except ValueError:
-            payload = None
+        payload = processing.parse_body(event.body)
         return cls(
             id=strawberry.ID(str(event.id)),
             partner_id=strawberry.ID(str(event.partner_id)),
@@ -650,7 +647,7 @@ class WebhookEvent:
             last_error=event.last_error,
             received_at=event.received_at,
             processed_at=event.processed_at,
-            payload=payload,
+            payload=None if isinstance(payload, processing.Unreadable) else payload,
         )
 
 

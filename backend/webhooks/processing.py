@@ -61,8 +61,17 @@ USER_ORIGINS = {"service", "user_initiated", "customer_initiated"}
 CHARGING_STATUSES = {"delivered", "read"}
 # Distinct phone_number_ids looked up per query: never an unbounded IN list.
 MAX_LOOKUP_IDS = 100
+
+
 # What ``parse_body`` answers for a body that is not JSON at all.
-MALFORMED = object()
+@dataclass(frozen=True)
+class Unreadable:
+    """A body that is not a webhook we can read, and why (it becomes a dead letter)."""
+
+    reason: str
+
+
+MALFORMED = Unreadable("malformed JSON")
 
 Payers = dict[str, charging.Payer]  # by phone_number_id
 
@@ -398,9 +407,9 @@ async def process_stored(
 ) -> Processed:
     """Process a stored event in one transaction; unexpected failures are retried later."""
     attempts = attempts_before + 1
-    if payload is MALFORMED:
-        await _finish(connection(), event_id, WebhookEventStatus.DEAD, attempts, "malformed JSON")
-        return Processed(event_id, WebhookEventStatus.DEAD, attempts, "malformed JSON")
+    if isinstance(payload, Unreadable):
+        await _finish(connection(), event_id, WebhookEventStatus.DEAD, attempts, payload.reason)
+        return Processed(event_id, WebhookEventStatus.DEAD, attempts, payload.reason)
     try:
         async with transaction() as conn:
             outcome, links = await apply(conn, partner_id, payload, payers)
@@ -427,12 +436,38 @@ async def process_stored(
         return Processed(event_id, WebhookEventStatus.PENDING, attempts, error)
 
 
+# Meta's bodies nest about eight levels; anything far deeper is not a webhook.
+MAX_DEPTH = 64
+TOO_DEEP = Unreadable(f"JSON nested deeper than {MAX_DEPTH} levels")
+
+
 def parse_body(body: str | bytes) -> Any:
-    """The JSON of a body, or ``MALFORMED`` when it is not JSON (a dead letter)."""
+    """The JSON of a body, or ``MALFORMED`` when it is not JSON we take (a dead letter).
+
+    Deep nesting is refused twice: the parser itself gives up past Python's
+    recursion limit (``RecursionError``, caught here rather than left to fail
+    the request and every later retry), and what parses is measured without
+    recursion against ``MAX_DEPTH``.
+    """
     try:
-        return json.loads(body)
+        payload = json.loads(body)
     except ValueError:
         return MALFORMED
+    except RecursionError:
+        return TOO_DEEP
+    return payload if _depth_within(payload, MAX_DEPTH) else TOO_DEEP
+
+
+def _depth_within(payload: Any, limit: int) -> bool:
+    pending = [(payload, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return False
+            children = value.values() if isinstance(value, dict) else value
+            pending.extend((child, depth + 1) for child in children)
+    return True
 
 
 async def process(event_id: int) -> WebhookEvent:
@@ -450,5 +485,10 @@ async def retry_due() -> int:
         status=WebhookEventStatus.PENDING, next_attempt_at__lte=clock.now()
     ).values_list("id", flat=True)
     for event_id in due:
-        await process(event_id)
+        try:
+            await process(event_id)
+        except Exception:
+            # One event that cannot even be looked at must not stop the others'
+            # retries; process_stored already keeps it, with its error, for later.
+            log.exception("webhook event %s could not be retried", event_id)
     return len(due)

@@ -184,7 +184,9 @@ async def test_an_event_made_on_one_server_reaches_a_subscriber_on_another(db, a
 
 
 async def test_a_revoked_key_stops_at_once_on_every_server(db, admin, redis_env):
-    """Each worker remembers checked keys for 30 s; revoking one tells them all to forget it."""
+    """Each worker remembers checked keys for 30 s; revoking one tells them all to forget it,
+    and to close the sockets opened with it (security probe: a socket held by another
+    worker went on receiving events and running mutations)."""
     from backend.domain.api_keys import CACHE_SECONDS
     from backend.domain.models import ApiKey
 
@@ -196,6 +198,10 @@ async def test_a_revoked_key_stops_at_once_on_every_server(db, admin, redis_env)
         running_server(db.url, env=redis_env) as revoking,
     ):
         headers = {"Authorization": f"Bearer {t.customer.key}"}
+        # A socket opened with the key before the revocation, on the other server.
+        socket = await Socket.open(using, t.customer.key)
+        assert (await socket.receive())["type"] == "connection_ack"
+        await socket.subscribe("1", BALANCE, {"w": t.wallet_id})
         async with httpx.AsyncClient(base_url=using, headers=headers) as http:
             assert (await http.post("/graphql", json=viewer)).status_code == 200  # now remembered
             await asyncio.sleep(0.3)  # both servers' listeners are on Redis
@@ -218,6 +224,10 @@ async def test_a_revoked_key_stops_at_once_on_every_server(db, admin, redis_env)
             # Far inside the cache's lifetime: the other server was told, it did not time out.
             assert status == 401
             assert asyncio.get_running_loop().time() - started < CACHE_SECONDS / 10
+        # The open socket was ended with 4403 within a second, before any event reached it.
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket.receive(within=1.0)
+        assert closed.value.rcvd.code == 4403
 
 
 async def test_thousands_of_subscriptions_from_one_key_are_cut_off(db, admin):

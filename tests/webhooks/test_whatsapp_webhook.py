@@ -263,3 +263,46 @@ async def test_recipients_that_are_not_phone_numbers_are_dead_letters(world):
     assert response.json()["status"] == "DEAD"
     assert "is not a phone number" in response.json()["error"]
     assert await charges(world) == []
+
+
+async def test_a_poison_body_is_a_dead_letter_and_stops_nobody_elses_retries(world, frozen_clock):
+    """Security probe: a signed body nested 5,000 deep answered 500, stayed PENDING and
+    made every jobs pass fail with RecursionError."""
+    from backend.jobs import runner
+
+    poison = b'{"entry": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = await world.post(poison)
+    assert response.status_code == 200
+    assert response.json()["status"] == "DEAD"
+    deep_but_parseable = meta.encode(body(status("wamid.D1", "delivered")))[:-1] + (
+        b', "x": ' + b"[" * 200 + b"]" * 200 + b"}"
+    )
+    response = await world.post(deep_but_parseable)
+    assert response.json()["status"] == "DEAD"
+
+    # A stored poison event due for a retry (as one kept from before this fix was),
+    # and another partner's ordinary event due at the same time.
+    for raw in (poison, meta.encode(body(status("wamid.P1", "delivered")))):
+        await WebhookEvent.create(
+            partner_id=int(world.partner_id),
+            body=raw.decode(),
+            status="PENDING",
+            attempts=1,
+            last_error="RecursionError",
+            received_at=frozen_clock.now(),
+            next_attempt_at=frozen_clock.now(),
+        )
+    report = await runner.run_once()
+    assert report["webhook-retry"] == 2
+    assert await WebhookEvent.filter(status="PENDING").count() == 0
+    assert await charges(world) == [("wamid.P1", "-0.11")]
+
+    data = await world.admin.data("{ webhookEvents(status: DEAD) { id status lastError payload } }")
+    assert len(data["webhookEvents"]) == 3
+    assert all(e["payload"] is None for e in data["webhookEvents"])
+    assert {e["lastError"] for e in data["webhookEvents"]} == {"JSON nested deeper than 64 levels"}
+    replay = await world.admin.mutate(
+        "mutation($id: ID!) { replayWebhookEvent(eventId: $id) { event { status } userErrors { code } } }",
+        {"id": data["webhookEvents"][0]["id"]},
+    )
+    assert replay["event"]["status"] == "DEAD"
