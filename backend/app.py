@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import hmac
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
-from backend import control, exports
+from backend import control, exports, guards
 from backend.api import sessions
 from backend.api.context import Context
 from backend.api.schema import build_schema
@@ -44,13 +45,21 @@ KNOWN_ROUTES = ("/graphql", "/healthz", "/metrics")
 
 
 class DaybookGraphQL(GraphQL):
+    def __init__(self, *args: Any, failed_logins: guards.FailedLogins, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.failed_logins = failed_logins
+
     async def on_ws_connect(self, context: Context) -> None:
         """graphql-transport-ws: the key comes in connection_init; a bad one closes with 4403."""
         params = context.connection_params or {}
         authorization = params.get("Authorization") or params.get("authorization")
+        who = _who(context.request.scope, authorization)
+        if self.failed_logins.retry_after(*who) is not None:
+            raise ConnectionRejectionError({"message": "Too many failed authentications."})
         try:
             context.principal = await api_keys.authenticate(authorization)
         except Unauthenticated as error:
+            self.failed_logins.failed(*who)
             raise ConnectionRejectionError({"message": error.message}) from error
         # Revoking the key later closes this socket (backend/api/sessions.py).
         sessions.opened(context.principal.key_id, context.request)
@@ -70,16 +79,25 @@ def _unauthorized(message: str) -> JSONResponse:
     )
 
 
+def _who(scope: Scope, authorization: str | None) -> tuple[str, ...]:
+    """Whose failed authentications count: the client address, and the key prefix tried."""
+    prefix = api_keys.prefix_of(authorization)
+    return (guards.client_address(scope), *([f"prefix:{prefix}"] if prefix else []))
+
+
 class Authenticated:
-    """Resolve ``Authorization: Bearer`` to a Principal, or answer 401.
+    """Resolve ``Authorization: Bearer`` to a Principal, or answer 401 (429 when throttled).
 
     GET requests without a key are let through only to serve the GraphiQL page
     (outside production); the query they may carry still needs a key.
     """
 
-    def __init__(self, app: ASGIApp, *, allow_ide: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, allow_ide: bool, failed_logins: guards.FailedLogins
+    ) -> None:
         self.app = app
         self.allow_ide = allow_ide
+        self.failed_logins = failed_logins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,9 +114,15 @@ class Authenticated:
         ):
             await self.app(scope, receive, send)
             return
+        who = _who(scope, authorization)
+        wait = self.failed_logins.retry_after(*who)
+        if wait is not None:
+            await guards.throttled(wait)(scope, receive, send)
+            return
         try:
             principal: Principal = await api_keys.authenticate(authorization)
         except Unauthenticated as error:
+            self.failed_logins.failed(*who)
             await _unauthorized(error.message)(scope, receive, send)
             return
         scope[PRINCIPAL_KEY] = principal
@@ -142,8 +166,23 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-async def metrics(request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics_endpoint(settings: Settings):
+    """``/metrics``: behind ``DAYBOOK_METRICS_TOKEN`` when set; in production, closed without it."""
+    expected = f"Bearer {settings.metrics_token}" if settings.metrics_token else None
+
+    async def metrics(request: Request) -> Response:
+        if expected is None and settings.production:
+            return JSONResponse(
+                {"error": "metrics are off: set DAYBOOK_METRICS_TOKEN to scrape them"},
+                status_code=404,
+            )
+        if expected is not None:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                return JSONResponse({"error": "metrics token required"}, status_code=401)
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
 
 
 def tune_garbage_collector() -> None:
@@ -165,11 +204,18 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     """The ASGI app. ``manage_db=False`` leaves Tortoise to the caller (tests)."""
     settings = settings or get_settings()
     reactions.install()
+    failed_logins = guards.FailedLogins(
+        limit=settings.auth_failures_limit, window_seconds=settings.auth_failures_window_seconds
+    )
     graphql = DaybookGraphQL(
         build_schema(settings),
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=False,
+        failed_logins=failed_logins,
     )
+
+    def authenticated(app: ASGIApp, *, allow_ide: bool = False) -> Authenticated:
+        return Authenticated(app, allow_ide=allow_ide, failed_logins=failed_logins)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -203,28 +249,30 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         routes=[
             Route(
                 "/graphql",
-                Authenticated(graphql, allow_ide=not settings.production),
+                authenticated(graphql, allow_ide=not settings.production),
                 methods=["GET", "POST"],
             ),
             WebSocketRoute("/graphql", graphql),
             Route(
                 "/partners/{partner_id}/day-entries.csv",
-                Authenticated(request_response(exports.day_entries_csv), allow_ide=False),
+                authenticated(request_response(exports.day_entries_csv)),
             ),
             Route(
                 "/wallets/{wallet_id}/entries.csv",
-                Authenticated(request_response(exports.wallet_entries_csv), allow_ide=False),
+                authenticated(request_response(exports.wallet_entries_csv)),
             ),
             Route(
                 "/invoices/{invoice_id}.pdf",
-                Authenticated(request_response(exports.invoice_pdf), allow_ide=False),
+                authenticated(request_response(exports.invoice_pdf)),
             ),
             Route("/webhooks/whatsapp/{partner_id}", whatsapp.verify, methods=["GET"]),
             Route("/webhooks/whatsapp/{partner_id}", whatsapp.receive, methods=["POST"]),
             Route("/healthz", healthz),
-            Route("/metrics", metrics),
+            Route("/metrics", metrics_endpoint(settings)),
         ],
         lifespan=lifespan,
     )
+    app.add_middleware(guards.BodyLimit, limit=settings.max_body_bytes, paths=("/graphql",))
+    app.add_middleware(guards.SecurityHeaders)
     app.add_middleware(Metrics)
     return app

@@ -29,6 +29,13 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5000
+    # Largest /graphql request body, in bytes (413 past it).
+    max_body_bytes: int = 1024 * 1024
+    # Failed authentications allowed per client address or key prefix per window (then 429).
+    auth_failures_limit: int = 20
+    auth_failures_window_seconds: float = 60.0
+    # The bearer token /metrics wants; in production /metrics is closed without one.
+    metrics_token: str | None = None
     # Freeze start-up objects and collect less often (backend/app.py); off to measure the difference.
     tune_gc: bool = True
 
@@ -56,4 +63,5 @@ def get_settings() -> Settings:
         jobs_interval_seconds=float(os.environ.get("DAYBOOK_JOBS_INTERVAL", "60")),
         redis_channel=os.environ.get("DAYBOOK_REDIS_CHANNEL", "daybook:events"),
         tune_gc=os.environ.get("DAYBOOK_GC_TUNING", "1") != "0",
+        metrics_token=os.environ.get("DAYBOOK_METRICS_TOKEN") or None,
     )

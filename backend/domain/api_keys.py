@@ -31,6 +31,7 @@ from backend.events.bus import bus
 
 _KEY_SHAPE = re.compile(r"^(dbk_[a-z0-9]{12})_[A-Za-z0-9_-]{43}$")
 
+INVALID_KEY = "Invalid API key: unknown, revoked or malformed."
 CACHE_SECONDS = 30.0
 CACHE_LIMIT = 10_000
 # SHA-256 of the key -> who it is and when that was read (time.monotonic()).
@@ -82,6 +83,13 @@ async def issue(
     return IssuedKey(secret=secret, record=record)
 
 
+def prefix_of(authorization: str | None) -> str | None:
+    """The key prefix an Authorization header names, if it has the shape of a key (throttling)."""
+    secret = (authorization or "").strip().partition(" ")[2].strip()
+    match = _KEY_SHAPE.match(secret)
+    return match.group(1) if match else None
+
+
 async def authenticate(authorization: str | None) -> Principal:
     """``Authorization: Bearer <key>`` -> the caller, or ``Unauthenticated``."""
     if not authorization:
@@ -92,7 +100,7 @@ async def authenticate(authorization: str | None) -> Principal:
         raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
     match = _KEY_SHAPE.match(secret)
     if match is None:
-        raise Unauthenticated("That is not a Daybook API key.")
+        raise Unauthenticated(INVALID_KEY)
     digest = _hash(secret)
     remembered = _checked.get(digest)
     if remembered is not None and time.monotonic() - remembered[1] < CACHE_SECONDS:
@@ -103,10 +111,11 @@ async def authenticate(authorization: str | None) -> Principal:
         " WHERE prefix = $1",
         [match.group(1)],
     )
+    # Unknown, revoked or malformed: one answer, so keys cannot be told apart by probing.
     if row is None or not hmac.compare_digest(row["key_hash"], digest):
-        raise Unauthenticated("Unknown API key.")
+        raise Unauthenticated(INVALID_KEY)
     if row["revoked_at"] is not None:
-        raise Unauthenticated("This API key has been revoked.")
+        raise Unauthenticated(INVALID_KEY)
     principal = Principal(
         role=Role(row["role"]),
         key_id=row["id"],

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from backend.db import fetch_row
+from backend.domain.models import WebhookEventStatus
 from backend.webhooks import processing
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -75,16 +76,21 @@ async def _read_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
+def _refused() -> JSONResponse:
+    """One answer for an unknown partner and a bad signature: neither tells the other apart."""
+    return JSONResponse({"error": "signature check failed"}, status_code=401)
+
+
 async def receive(request: Request) -> Response:
     partner = await _partner(request)
     if partner is None:
-        return JSONResponse({"error": "unknown webhook"}, status_code=404)
+        return _refused()
     body = await _read_body(request)
     if body is None:
         return JSONResponse({"error": "body over 1 MiB"}, status_code=413)
     given = request.headers.get("x-hub-signature-256", "")
     if not hmac.compare_digest(given.encode(), signature_of(body, partner.app_secret).encode()):
-        return JSONResponse({"error": "bad signature"}, status_code=401)
+        return _refused()
     # Parsed once: the payer lookup rides with the INSERT that stores the event.
     payload = processing.parse_body(body)
     event_id, payers = await processing.store(
@@ -92,6 +98,8 @@ async def receive(request: Request) -> Response:
     )
     processed = await processing.process_stored(event_id, partner.id, payload, payers, 0)
     answer: dict[str, object] = {"event": event_id, "status": processed.status.value}
-    if processed.error:
+    if processed.error and processed.status == WebhookEventStatus.DEAD:
+        # Why Meta's body could not be applied; a failure of ours (kept PENDING,
+        # retried later) is never shown to the caller.
         answer["error"] = processed.error
     return JSONResponse(answer)

@@ -155,6 +155,15 @@ async def test_bad_or_missing_signatures_store_nothing(world):
     ):
         response = await world.post(raw, signature=signature)
         assert response.status_code == 401
+        refused = response.json()
+    # An unknown partner gets the very same answer as a bad signature.
+    for partner_id in ("999999", "0", "x"):
+        unknown = await world.http.post(
+            f"/webhooks/whatsapp/{partner_id}",
+            content=raw,
+            headers={"X-Hub-Signature-256": meta.sign(raw)},
+        )
+        assert (unknown.status_code, unknown.json()) == (401, refused)
     assert await WebhookEvent.all().count() == 0
     assert await charges(world) == []
 
