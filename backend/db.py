@@ -7,6 +7,7 @@ Transactions, and what follows their commit, are ``domain/unit_of_work.py``.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,20 @@ MODELS_MODULE = "backend.domain.models"
 MIGRATIONS_MODULE = "backend.migrations"
 
 
+def _private_file(path: Path) -> None:
+    """The SQLite file readable and writable by its owner only (mode 0600).
+
+    SQLite would create it with the process umask, often world-readable; the
+    books and the stored secrets are nobody else's. An empty file is a new
+    database to SQLite, and it gives the WAL and shared-memory files it makes
+    later the database file's own mode.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(descriptor)
+    os.chmod(path, 0o600)
+
+
 def _normalise_url(settings: Settings) -> str:
     url = settings.database_url
     if url.startswith("postgresql://"):
@@ -35,7 +50,7 @@ def _normalise_url(settings: Settings) -> str:
     if url.startswith("sqlite://"):
         path = url[len("sqlite://") :].split("?", 1)[0]
         if path not in (":memory:", "") and not path.startswith(":"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         if "?" not in url:
             # WAL (Tortoise's default) + NORMAL: no fsync per commit, never a torn
             # database; busy_timeout lets the CLI and the server share the file.
