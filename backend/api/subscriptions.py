@@ -19,9 +19,13 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info
 from tortoise.fields import DatetimeField
 
+from backend.api.alerts.types import Alert
+from backend.api.channels.types import Channel
 from backend.api.context import principal_of
+from backend.api.days.types import DayEntry
 from backend.api.errors import as_graphql_error
-from backend.api.types import Alert, Channel, DayEntry, LedgerEntry, Partner, Wallet
+from backend.api.tenants.types import Partner
+from backend.api.wallets.types import LedgerEntry, Wallet
 from backend.db import model_from_row
 from backend.domain import access, channels, models
 from backend.domain.access import Principal

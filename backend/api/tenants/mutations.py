@@ -1,4 +1,5 @@
-"""createPartner, createCustomer, setCustomerPlan, setPartnerMarkup, createPlan."""
+"""createPartner, createCustomer, setCustomerPlan, setPartnerMarkup, createPlan;
+createApiKey, revokeApiKey."""
 
 from __future__ import annotations
 
@@ -7,15 +8,10 @@ from strawberry.types import Info
 
 from backend.api.context import principal_of
 from backend.api.errors import payload_or_user_errors
-from backend.api.payloads import (
-    AlertWebhookPayload,
-    CustomerPayload,
-    PartnerPayload,
-    PlanPayload,
-)
 from backend.api.scalars import DecimalString
-from backend.api.types import AlertWebhook, Customer, Partner, Plan
-from backend.domain import alert_webhooks, plans, tenants
+from backend.api.tenants.payloads import ApiKeyPayload, CustomerPayload, PartnerPayload, PlanPayload
+from backend.api.tenants.types import Customer, Partner, Plan, Role
+from backend.domain import api_keys, plans, tenants
 
 
 @strawberry.type
@@ -84,26 +80,6 @@ class TenantMutations:
 
         return await payload_or_user_errors(PartnerPayload, build)
 
-    @strawberry.mutation(description="POST every alert of the partner to `url`, signed.")
-    async def register_alert_webhook(
-        self, info: Info, partner_id: strawberry.ID, url: str
-    ) -> AlertWebhookPayload:
-        async def build() -> AlertWebhookPayload:
-            hook = await alert_webhooks.register(principal_of(info), partner_id=partner_id, url=url)
-            return AlertWebhookPayload(webhook=AlertWebhook.from_instance(hook), secret=hook.secret)
-
-        return await payload_or_user_errors(AlertWebhookPayload, build)
-
-    @strawberry.mutation
-    async def remove_alert_webhook(
-        self, info: Info, webhook_id: strawberry.ID
-    ) -> AlertWebhookPayload:
-        async def build() -> AlertWebhookPayload:
-            hook = await alert_webhooks.remove(principal_of(info), webhook_id=webhook_id)
-            return AlertWebhookPayload(webhook=AlertWebhook.from_instance(hook))
-
-        return await payload_or_user_errors(AlertWebhookPayload, build)
-
     @strawberry.mutation(description="ADMIN: a platform plan; PARTNER: a plan of its own.")
     async def create_plan(
         self,
@@ -124,3 +100,32 @@ class TenantMutations:
             return PlanPayload(plan=Plan.from_instance(plan))
 
         return await payload_or_user_errors(PlanPayload, build)
+
+
+@strawberry.type
+class ApiKeyMutations:
+    @strawberry.mutation(description="A new key, returned once; only its hash is stored.")
+    async def create_api_key(
+        self,
+        info: Info,
+        role: Role,
+        partner_id: strawberry.ID | None = None,
+        customer_id: strawberry.ID | None = None,
+    ) -> ApiKeyPayload:
+        async def build() -> ApiKeyPayload:
+            issued = await api_keys.create_for(
+                principal_of(info), role, partner_id=partner_id, customer_id=customer_id
+            )
+            return ApiKeyPayload(
+                api_key=issued.secret, key_prefix=issued.record.prefix, role=issued.record.role
+            )
+
+        return await payload_or_user_errors(ApiKeyPayload, build)
+
+    @strawberry.mutation
+    async def revoke_api_key(self, info: Info, key_prefix: str) -> ApiKeyPayload:
+        async def build() -> ApiKeyPayload:
+            record = await api_keys.revoke(principal_of(info), key_prefix)
+            return ApiKeyPayload(key_prefix=record.prefix, role=record.role)
+
+        return await payload_or_user_errors(ApiKeyPayload, build)

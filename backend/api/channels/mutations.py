@@ -5,10 +5,11 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from backend.api.channels.payloads import ChannelPayload, ChannelsPayload
+from backend.api.channels.types import Channel, MessagingTier
 from backend.api.context import principal_of
+from backend.api.days.types import DayEntry
 from backend.api.errors import payload_or_user_errors
-from backend.api.payloads import ChannelPayload, ChannelsPayload
-from backend.api.types import Channel, DayEntry, MessagingTier
 from backend.domain import channels
 from backend.domain.channels import ChannelChange, Extension
 

@@ -7,9 +7,9 @@ from strawberry.types import Info
 
 from backend.api.context import principal_of
 from backend.api.errors import payload_or_user_errors
-from backend.api.payloads import WalletPayload
 from backend.api.scalars import DecimalString
-from backend.api.types import LedgerEntry, Wallet
+from backend.api.wallets.payloads import WalletPayload
+from backend.api.wallets.types import LedgerEntry, Wallet
 from backend.domain import recharge, wallets
 from backend.domain.wallets import WalletMovement
 

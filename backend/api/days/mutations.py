@@ -6,9 +6,10 @@ import strawberry
 from strawberry.types import Info
 
 from backend.api.context import principal_of
+from backend.api.days.payloads import DaysPayload
+from backend.api.days.types import DayEntry
 from backend.api.errors import payload_or_user_errors
-from backend.api.payloads import DaysPayload
-from backend.api.types import DayEntry, Partner
+from backend.api.tenants.types import Partner
 from backend.domain import partner_days
 
 

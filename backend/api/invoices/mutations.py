@@ -7,8 +7,8 @@ from strawberry.types import Info
 
 from backend.api.context import principal_of
 from backend.api.errors import payload_or_user_errors
-from backend.api.payloads import InvoicePayload, InvoicesPayload
-from backend.api.types import Invoice
+from backend.api.invoices.payloads import InvoicePayload, InvoicesPayload
+from backend.api.invoices.types import Invoice
 from backend.domain import invoices, invoicing
 
 

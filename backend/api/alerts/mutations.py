@@ -1,0 +1,35 @@
+"""registerAlertWebhook, removeAlertWebhook."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from backend.api.alerts.payloads import AlertWebhookPayload
+from backend.api.alerts.types import AlertWebhook
+from backend.api.context import principal_of
+from backend.api.errors import payload_or_user_errors
+from backend.domain import alert_webhooks
+
+
+@strawberry.type
+class AlertMutations:
+    @strawberry.mutation(description="POST every alert of the partner to `url`, signed.")
+    async def register_alert_webhook(
+        self, info: Info, partner_id: strawberry.ID, url: str
+    ) -> AlertWebhookPayload:
+        async def build() -> AlertWebhookPayload:
+            hook = await alert_webhooks.register(principal_of(info), partner_id=partner_id, url=url)
+            return AlertWebhookPayload(webhook=AlertWebhook.from_instance(hook), secret=hook.secret)
+
+        return await payload_or_user_errors(AlertWebhookPayload, build)
+
+    @strawberry.mutation
+    async def remove_alert_webhook(
+        self, info: Info, webhook_id: strawberry.ID
+    ) -> AlertWebhookPayload:
+        async def build() -> AlertWebhookPayload:
+            hook = await alert_webhooks.remove(principal_of(info), webhook_id=webhook_id)
+            return AlertWebhookPayload(webhook=AlertWebhook.from_instance(hook))
+
+        return await payload_or_user_errors(AlertWebhookPayload, build)
