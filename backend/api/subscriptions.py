@@ -24,6 +24,7 @@ from backend.api.channels.types import Channel
 from backend.api.context import principal_of
 from backend.api.days.types import DayEntry
 from backend.api.errors import as_graphql_error
+from backend.api.inputs import id_of
 from backend.api.tenants.types import Partner
 from backend.api.wallets.types import LedgerEntry, Wallet
 from backend.db import model_from_row
@@ -131,7 +132,7 @@ class Subscription:
         principal = principal_of(info)
         try:
             if wallet_id is not None:
-                wallet = await access.get_wallet(principal, wallet_id)
+                wallet = await access.get_wallet(principal, id_of(wallet_id, "walletId"))
                 topics = [topic_names.wallet(wallet.id)]
             else:
                 topics = _tenant_topics(principal, topic_names.BALANCE)
@@ -154,7 +155,7 @@ class Subscription:
             if principal.role == models.Role.CUSTOMER:
                 raise Forbidden("A customer cannot follow its partner's day balance.")
             if partner_id is not None:
-                partner = await access.get_partner(principal, partner_id)
+                partner = await access.get_partner(principal, id_of(partner_id, "partnerId"))
                 topics = [topic_names.partner(partner.id, topic_names.DAYS)]
             else:
                 topics = _tenant_topics(principal, topic_names.DAYS)
@@ -174,7 +175,7 @@ class Subscription:
         principal = principal_of(info)
         try:
             if channel_id is not None:
-                channel = await channels.get_channel(principal, channel_id)
+                channel = await channels.get_channel(principal, id_of(channel_id, "channelId"))
                 topics = [topic_names.channel(channel.id)]
             else:
                 topics = _tenant_topics(principal, topic_names.CHANNEL)

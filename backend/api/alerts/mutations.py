@@ -9,7 +9,9 @@ from backend.api.alerts.payloads import AlertWebhookPayload
 from backend.api.alerts.types import AlertWebhook
 from backend.api.context import principal_of
 from backend.api.errors import payload_or_user_errors
-from backend.domain import alert_webhooks
+from backend.api.inputs import id_of
+from backend.domain import access, alert_webhooks
+from backend.domain.models import Role
 
 
 @strawberry.type
@@ -19,7 +21,10 @@ class AlertMutations:
         self, info: Info, partner_id: strawberry.ID, url: str
     ) -> AlertWebhookPayload:
         async def build() -> AlertWebhookPayload:
-            hook = await alert_webhooks.register(principal_of(info), partner_id=partner_id, url=url)
+            access.require_role(principal_of(info), Role.ADMIN, Role.PARTNER)
+            hook = await alert_webhooks.register(
+                principal_of(info), partner_id=id_of(partner_id, "partnerId"), url=url
+            )
             return AlertWebhookPayload(webhook=AlertWebhook.from_instance(hook), secret=hook.secret)
 
         return await payload_or_user_errors(AlertWebhookPayload, build)
@@ -29,7 +34,10 @@ class AlertMutations:
         self, info: Info, webhook_id: strawberry.ID
     ) -> AlertWebhookPayload:
         async def build() -> AlertWebhookPayload:
-            hook = await alert_webhooks.remove(principal_of(info), webhook_id=webhook_id)
+            access.require_role(principal_of(info), Role.ADMIN, Role.PARTNER)
+            hook = await alert_webhooks.remove(
+                principal_of(info), webhook_id=id_of(webhook_id, "webhookId")
+            )
             return AlertWebhookPayload(webhook=AlertWebhook.from_instance(hook))
 
         return await payload_or_user_errors(AlertWebhookPayload, build)

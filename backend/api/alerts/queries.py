@@ -8,6 +8,7 @@ from strawberry.types import Info
 from backend.api.alerts.types import Alert
 from backend.api.context import principal_of
 from backend.api.errors import as_graphql_error
+from backend.api.inputs import optional_id_of
 from backend.api.pagination import decode_cursor, page_size
 from backend.domain import alerts
 from backend.domain.errors import DomainError
@@ -29,7 +30,9 @@ class AlertQueries:
         A paged list rather than a connection: the contract fixes this shape.
         """
         try:
-            query = await alerts.visible_to_in(principal_of(info), partner_id)
+            query = await alerts.visible_to_in(
+                principal_of(info), optional_id_of(partner_id, "partnerId")
+            )
         except DomainError as error:
             raise as_graphql_error(error) from error
         if unresolved_only:

@@ -24,6 +24,7 @@ from backend.api.charging.types import (
 )
 from backend.api.context import principal_of
 from backend.api.errors import payload_or_user_errors
+from backend.api.inputs import id_of
 from backend.api.tenants.payloads import PartnerPayload
 from backend.api.tenants.types import Partner
 from backend.api.wallets.types import LedgerEntry
@@ -89,9 +90,10 @@ class ChargingMutations:
         self, info: Info, partner_id: strawberry.ID, app_secret: str, verify_token: str
     ) -> PartnerPayload:
         async def build() -> PartnerPayload:
+            access.require_role(principal_of(info), Role.ADMIN, Role.PARTNER)
             partner = await tenants.configure_whatsapp_webhook(
                 principal_of(info),
-                partner_id=partner_id,
+                partner_id=id_of(partner_id, "partnerId"),
                 app_secret=app_secret,
                 verify_token=verify_token,
             )

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from backend.api.charging.types import Conversation, Rate, WebhookEvent, WebhookEventStatus
 from backend.api.context import principal_of
 from backend.api.errors import as_graphql_error
+from backend.api.inputs import filter_id_of
 from backend.api.pagination import Connection, fetch_page, to_connection
 from backend.domain import access, charging
 from backend.domain import rates as rates_domain
@@ -34,13 +35,10 @@ class ChargingQueries:
         after: str | None = None,
     ) -> Connection[Conversation]:
         query = charging.visible_conversations(principal_of(info))
-        try:
-            if customer_id is not None:
-                query = query.filter(customer_id=access.parse_id(customer_id, field="customerId"))
-            if channel_id is not None:
-                query = query.filter(channel_id=access.parse_id(channel_id, field="channelId"))
-        except DomainError:
-            query = query.filter(id=0)  # an id that names nothing matches nothing
+        if customer_id is not None:
+            query = query.filter(customer_id=filter_id_of(customer_id))
+        if channel_id is not None:
+            query = query.filter(channel_id=filter_id_of(channel_id))
         if since is not None:
             query = query.filter(opened_at__gte=since)
         if until is not None:

@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from backend.api.context import principal_of
 from backend.api.errors import as_graphql_error
+from backend.api.inputs import id_of
 from backend.api.pagination import decode_cursor, page_size
 from backend.api.tenants.types import Customer, Partner, Plan, Viewer
 from backend.domain import access, plans
@@ -29,7 +30,9 @@ class TenantQueries:
     @strawberry.field
     async def partner(self, info: Info, id: strawberry.ID) -> Partner | None:
         try:
-            return Partner.from_instance(await access.get_partner(principal_of(info), id, "id"))
+            return Partner.from_instance(
+                await access.get_partner(principal_of(info), id_of(id, "id"), "id")
+            )
         except DomainError as error:
             raise as_graphql_error(error) from error
 
@@ -51,7 +54,9 @@ class TenantQueries:
     @strawberry.field
     async def customer(self, info: Info, id: strawberry.ID) -> Customer | None:
         try:
-            return Customer.from_instance(await access.get_customer(principal_of(info), id, "id"))
+            return Customer.from_instance(
+                await access.get_customer(principal_of(info), id_of(id, "id"), "id")
+            )
         except DomainError as error:
             raise as_graphql_error(error) from error
 

@@ -19,6 +19,7 @@ from backend.api.context import loaders_of, principal_of
 from backend.api.core.types import Money, percent
 from backend.api.days.types import DayEntry, DayEntryKind
 from backend.api.errors import as_graphql_error
+from backend.api.inputs import filter_id_of
 from backend.api.invoices.types import Invoice, InvoiceStatus, invoice_connection
 from backend.api.pagination import Connection, fetch_page, to_connection
 from backend.api.scalars import DecimalString
@@ -244,7 +245,7 @@ class Partner:
             query = partner_days.history_query(
                 principal_of(info),
                 self._model.id,
-                channel_id=channel_id,
+                channel_id=filter_id_of(channel_id),
                 kind=kind,
                 since=since,
                 until=until,
