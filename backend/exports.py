@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from tortoise.queryset import QuerySet
 
 from backend import invoice_pdf as invoice_pdf_module
+from backend.api.inputs import filter_id_of
 from backend.domain import access, invoices, partner_days, wallets
 from backend.domain.errors import DomainError, InvalidArgument
 from backend.domain.models import (
@@ -80,7 +81,7 @@ async def day_entries_csv(request: Request) -> Response:
         query = partner_days.history_query(
             principal,
             partner_id,
-            channel_id=params.get("channelId"),
+            channel_id=filter_id_of(params.get("channelId")),
             kind=DayEntryKind(kind) if kind else None,
             since=_datetime(params.get("since"), "since"),
             until=_datetime(params.get("until"), "until"),
@@ -109,7 +110,8 @@ async def wallet_entries_csv(request: Request) -> Response:
     principal = request.scope["daybook.principal"]
     params = request.query_params
     try:
-        wallet = await access.get_wallet(principal, request.path_params["wallet_id"])
+        wallet_id = access.parse_id(request.path_params["wallet_id"], field="walletId")
+        wallet = await access.get_wallet(principal, wallet_id)
         kind = params.get("kind")
         if kind is not None and kind not in LedgerEntryKind.__members__:
             raise InvalidArgument(
@@ -188,7 +190,8 @@ async def invoice_pdf(request: Request) -> Response:
     """``GET /invoices/{id}.pdf``: the invoice the key may see, rendered; anything else 404."""
     principal = request.scope["daybook.principal"]
     try:
-        invoice = await invoices.get_invoice(principal, request.path_params["invoice_id"])
+        invoice_id = access.parse_id(request.path_params["invoice_id"], field="invoiceId")
+        invoice = await invoices.get_invoice(principal, invoice_id)
     except DomainError as error:
         return _error(error)
     lines = await InvoiceLine.filter(invoice_id=invoice.id).order_by("position")

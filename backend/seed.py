@@ -27,6 +27,7 @@ from backend.domain.access import SYSTEM, Principal
 from backend.domain.clock import FrozenClock, clock
 from backend.domain.errors import DomainError
 from backend.domain.models import ConversationCategory, Customer, Partner, Role
+from backend.domain.money import parse_decimal
 from backend.domain.periods import Period
 
 DEMO_PARTNER = "Demo Reseller"
@@ -56,32 +57,39 @@ async def _history(partner: Partner) -> None:
     clock.use(past)
     try:
         await partner_days.purchase_days(
-            SYSTEM, partner_id=str(partner.id), days=2000, comment="Demo: opening purchase"
+            SYSTEM, partner_id=partner.id, days=2000, comment="Demo: opening purchase"
         )
         plan = await plans.create_plan(
-            SYSTEM, name="Starter", monthly_fee="29.00", currency_code="USD", tax_rate_percent="20"
+            SYSTEM,
+            name="Starter",
+            monthly_fee_micros=parse_decimal("29.00"),
+            currency_code="USD",
+            tax_rate_percent_micros=parse_decimal("20"),
         )
         lines = []
         for name, money, numbers in CUSTOMERS:
             customer = await tenants.create_customer(
-                as_partner, partner_id=str(partner.id), name=name, plan_id=str(plan.id)
+                as_partner, partner_id=partner.id, name=name, plan_id=plan.id
             )
-            wallet_id = str(customer.wallet.id)
+            wallet_id = customer.wallet.id
             await wallets.top_up(
-                as_partner, wallet_id=wallet_id, amount=money, comment="Card payment"
+                as_partner,
+                wallet_id=wallet_id,
+                amount_micros=parse_decimal(money),
+                comment="Card payment",
             )
             await wallets.set_low_balance_threshold(
-                as_partner, wallet_id=wallet_id, threshold="10.00"
+                as_partner, wallet_id=wallet_id, threshold_micros=parse_decimal("10.00")
             )
             for n, number in enumerate(numbers, start=1):
                 made = await channels.create_channel(
                     as_partner,
-                    customer_id=str(customer.customer.id),
+                    customer_id=customer.customer.id,
                     name=f"{name} line {n}",
                     phone_number=number,
                 )
                 await channels.extend_channel(
-                    as_partner, channel_id=str(made.channel.id), days=60, comment="First two months"
+                    as_partner, channel_id=made.channel.id, days=60, comment="First two months"
                 )
                 lines.append(made.channel.id)
         # A month of traffic: every line, every few days, a handful of conversations.
@@ -92,7 +100,7 @@ async def _history(partner: Partner) -> None:
                     try:
                         await charging.record_conversation(
                             as_partner,
-                            channel_id=str(channel_id),
+                            channel_id=channel_id,
                             external_id=f"demo-{channel_id}-{day}-{k}",
                             category=CATEGORIES[(index + k + day) % len(CATEGORIES)],
                             recipient=RECIPIENTS[(index * 3 + k + day) % len(RECIPIENTS)],
@@ -107,7 +115,11 @@ async def seed() -> str:
     partner = await Partner.get_or_none(name=DEMO_PARTNER)
     if partner is None:
         made = await tenants.create_partner(
-            SYSTEM, name=DEMO_PARTNER, currency_code="USD", day_price="0.50", trial_eligible=True
+            SYSTEM,
+            name=DEMO_PARTNER,
+            currency_code="USD",
+            day_price_micros=parse_decimal("0.50"),
+            trial_eligible=True,
         )
         partner = made.partner
         await _history(partner)
@@ -118,14 +130,14 @@ async def seed() -> str:
         )
         drafts = await invoices.visible_to(as_partner).order_by("id")
         for position, draft in enumerate(drafts[:2]):
-            issued = await invoices.finalize(as_partner, invoice_id=str(draft.id))
+            issued = await invoices.finalize(as_partner, invoice_id=draft.id)
             if position == 0:
-                await invoices.pay_from_wallet(as_partner, invoice_id=str(issued.id))
+                await invoices.pay_from_wallet(as_partner, invoice_id=issued.id)
         first_customer = drafts[0].customer_id if drafts else None
         if first_customer is not None:
             await channels.create_channel(
                 as_partner,
-                customer_id=str(first_customer),
+                customer_id=first_customer,
                 name="Trial line",
                 phone_number="+14155550199",
                 trial=True,

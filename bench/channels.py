@@ -45,11 +45,13 @@ async def prepare(url: str, count: int) -> tuple[list[int], str]:
     await run_migrations(settings_for(url))
     await init_db(settings_for(url))
     reactions.install()
-    made = await tenants.create_partner(SYSTEM, name="Bulk", currency_code="USD", day_price="1")
+    made = await tenants.create_partner(
+        SYSTEM, name="Bulk", currency_code="USD", day_price_micros=1_000_000
+    )
     partner = Principal(role=Role.PARTNER, partner_id=made.partner.id)
-    customer = await tenants.create_customer(partner, partner_id=str(made.partner.id), name="Fleet")
+    customer = await tenants.create_customer(partner, partner_id=made.partner.id, name="Fleet")
     await partner_days.purchase_days(
-        SYSTEM, partner_id=str(made.partner.id), days=count * 5, comment="Bench stock"
+        SYSTEM, partner_id=made.partner.id, days=count * 5, comment="Bench stock"
     )
     # Setup only: PENDING channels inserted directly, as if created over months.
     now = clock.now()

@@ -14,32 +14,51 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
-from backend.api.mutations.api_keys import ApiKeyMutations
-from backend.api.mutations.channels import ChannelMutations
-from backend.api.mutations.charging import ChargingMutations
-from backend.api.mutations.days import DayMutations
-from backend.api.mutations.invoices import InvoiceMutations
-from backend.api.mutations.tenants import TenantMutations
-from backend.api.mutations.wallets import WalletMutations
-from backend.api.queries import Query
+from backend.api.alerts.mutations import AlertMutations
+from backend.api.alerts.queries import AlertQueries
+from backend.api.channels.mutations import ChannelMutations
+from backend.api.channels.queries import ChannelQueries
+from backend.api.charging.mutations import ChargingMutations
+from backend.api.charging.queries import ChargingQueries
+from backend.api.days.mutations import DayMutations
+from backend.api.invoices.mutations import InvoiceMutations
+from backend.api.invoices.queries import InvoiceQueries
 from backend.api.scalars import SCALARS
 from backend.api.subscriptions import Subscription
+from backend.api.tenants.mutations import ApiKeyMutations, TenantMutations
+from backend.api.tenants.queries import TenantQueries
+from backend.api.wallets.mutations import WalletMutations
+from backend.api.wallets.queries import WalletQueries
 from backend.domain.errors import DomainError
 from backend.settings import Settings, get_settings
 
-
-@strawberry.type
-class Mutation(
-    TenantMutations,
-    ApiKeyMutations,
-    WalletMutations,
-    DayMutations,
-    ChannelMutations,
-    ChargingMutations,
-    InvoiceMutations,
-):
-    pass
+# Each area contributes its own fields; the roots are their union.
+Query = merge_types(
+    "Query",
+    (
+        TenantQueries,
+        WalletQueries,
+        ChannelQueries,
+        InvoiceQueries,
+        AlertQueries,
+        ChargingQueries,
+    ),
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        TenantMutations,
+        AlertMutations,
+        ApiKeyMutations,
+        WalletMutations,
+        DayMutations,
+        ChannelMutations,
+        ChargingMutations,
+        InvoiceMutations,
+    ),
+)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

@@ -19,9 +19,14 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info
 from tortoise.fields import DatetimeField
 
+from backend.api.alerts.types import Alert
+from backend.api.channels.types import Channel
 from backend.api.context import principal_of
+from backend.api.days.types import DayEntry
 from backend.api.errors import as_graphql_error
-from backend.api.types import Alert, Channel, DayEntry, LedgerEntry, Partner, Wallet
+from backend.api.inputs import id_of
+from backend.api.tenants.types import Partner
+from backend.api.wallets.types import LedgerEntry, Wallet
 from backend.db import model_from_row
 from backend.domain import access, channels, models
 from backend.domain.access import Principal
@@ -127,7 +132,7 @@ class Subscription:
         principal = principal_of(info)
         try:
             if wallet_id is not None:
-                wallet = await access.get_wallet(principal, wallet_id)
+                wallet = await access.get_wallet(principal, id_of(wallet_id, "walletId"))
                 topics = [topic_names.wallet(wallet.id)]
             else:
                 topics = _tenant_topics(principal, topic_names.BALANCE)
@@ -150,7 +155,7 @@ class Subscription:
             if principal.role == models.Role.CUSTOMER:
                 raise Forbidden("A customer cannot follow its partner's day balance.")
             if partner_id is not None:
-                partner = await access.get_partner(principal, partner_id)
+                partner = await access.get_partner(principal, id_of(partner_id, "partnerId"))
                 topics = [topic_names.partner(partner.id, topic_names.DAYS)]
             else:
                 topics = _tenant_topics(principal, topic_names.DAYS)
@@ -170,7 +175,7 @@ class Subscription:
         principal = principal_of(info)
         try:
             if channel_id is not None:
-                channel = await channels.get_channel(principal, channel_id)
+                channel = await channels.get_channel(principal, id_of(channel_id, "channelId"))
                 topics = [topic_names.channel(channel.id)]
             else:
                 topics = _tenant_topics(principal, topic_names.CHANNEL)

@@ -37,7 +37,11 @@ SYSTEM = Principal(role=Role.ADMIN)
 
 
 def parse_id(value: str | int | None, *, field: str) -> int:
-    """Our ids are positive integers; anything else names nothing."""
+    """Our ids are positive integers; anything else names nothing.
+
+    For the edges (GraphQL resolvers, HTTP routes): ``field`` is the name the
+    caller used. Domain operations take the parsed integer.
+    """
     if isinstance(value, int):
         number = value
     else:
@@ -82,35 +86,30 @@ def can_see_customer_of(principal: Principal, partner_id: int, customer_id: int)
     return customer_id == principal.customer_id
 
 
-async def get_partner(
-    principal: Principal, partner_id: str | int, field: str = "partnerId"
-) -> Partner:
-    pid = parse_id(partner_id, field=field)
-    if not can_see_partner(principal, pid):
+async def get_partner(principal: Principal, partner_id: int, field: str = "partner_id") -> Partner:
+    if not can_see_partner(principal, partner_id):
         raise NotFound("No such partner.", field=field)
-    partner = await Partner.get_or_none(id=pid)
+    partner = await Partner.get_or_none(id=partner_id)
     if partner is None:
         raise NotFound("No such partner.", field=field)
     return partner
 
 
 async def get_customer(
-    principal: Principal, customer_id: str | int, field: str = "customerId"
+    principal: Principal, customer_id: int, field: str = "customer_id"
 ) -> Customer:
-    cid = parse_id(customer_id, field=field)
-    customer = await Customer.get_or_none(id=cid)
+    customer = await Customer.get_or_none(id=customer_id)
     if customer is None or not can_see_customer(principal, customer):
         raise NotFound("No such customer.", field=field)
     return customer
 
 
-async def get_wallet(principal: Principal, wallet_id: str | int, field: str = "walletId") -> Wallet:
-    wid = parse_id(wallet_id, field=field)
+async def get_wallet(principal: Principal, wallet_id: int, field: str = "wallet_id") -> Wallet:
     # On the path of every money movement: one hand-written join, not the ORM's.
     row = await fetch_row(
         "SELECT w.*, c.partner_id AS owner_partner_id FROM wallets w"
         " JOIN customers c ON c.id = w.customer_id WHERE w.id = $1",
-        [wid],
+        [wallet_id],
     )
     if row is None or not can_see_customer_of(
         principal, row.pop("owner_partner_id"), row["customer_id"]
@@ -120,7 +119,7 @@ async def get_wallet(principal: Principal, wallet_id: str | int, field: str = "w
 
 
 async def get_wallet_to_manage(
-    principal: Principal, wallet_id: str | int, field: str = "walletId"
+    principal: Principal, wallet_id: int, field: str = "wallet_id"
 ) -> Wallet:
     """A wallet the caller may move money on: ADMIN, or the PARTNER that owns its customer.
 

@@ -39,7 +39,7 @@ def signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-async def register(principal: Principal, *, partner_id: str, url: str) -> AlertWebhook:
+async def register(principal: Principal, *, partner_id: int, url: str) -> AlertWebhook:
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     partner = await access.get_partner(principal, partner_id)
     clean = (url or "").strip()
@@ -57,15 +57,15 @@ async def register(principal: Principal, *, partner_id: str, url: str) -> AlertW
     )
 
 
-async def remove(principal: Principal, *, webhook_id: str) -> AlertWebhook:
+async def remove(principal: Principal, *, webhook_id: int) -> AlertWebhook:
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
-    hook = await AlertWebhook.get_or_none(id=access.parse_id(webhook_id, field="webhookId"))
+    hook = await AlertWebhook.get_or_none(id=webhook_id)
     if (
         hook is None
         or hook.removed_at is not None
         or not access.can_see_partner(principal, hook.partner_id)
     ):
-        raise NotFound("No such alert webhook.", field="webhookId")
+        raise NotFound("No such alert webhook.", field="webhook_id")
     await AlertWebhook.filter(id=hook.id).update(removed_at=clock.now())
     return await AlertWebhook.get(id=hook.id)
 

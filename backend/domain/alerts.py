@@ -39,7 +39,7 @@ def visible_to(principal: Principal) -> QuerySet:
     return Alert.filter(customer_id=principal.customer_id)
 
 
-async def visible_to_in(principal: Principal, partner_id: str | None) -> QuerySet:
+async def visible_to_in(principal: Principal, partner_id: int | None) -> QuerySet:
     """``visible_to``, narrowed to one partner when asked (another's is NOT_FOUND)."""
     query = visible_to(principal)
     if partner_id is None:

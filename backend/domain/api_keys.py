@@ -131,28 +131,28 @@ async def authenticate(authorization: str | None) -> Principal:
 async def create_for(
     principal: Principal,
     role: Role,
-    partner_id: str | None = None,
-    customer_id: str | None = None,
+    partner_id: int | None = None,
+    customer_id: int | None = None,
 ) -> IssuedKey:
     """``createApiKey``: a caller may mint keys for itself or for tenants below it."""
     if role == Role.ADMIN:
         access.require_role(principal, Role.ADMIN)
-        if partner_id or customer_id:
+        if partner_id is not None or customer_id is not None:
             raise InvalidArgument("An ADMIN key belongs to no partner or customer.")
         return await issue(Role.ADMIN)
     if role == Role.PARTNER:
         access.require_role(principal, Role.ADMIN, Role.PARTNER)
-        if not partner_id or customer_id:
+        if partner_id is None or customer_id is not None:
             raise InvalidArgument(
-                "A PARTNER key needs partnerId and no customerId.", field="partnerId"
+                "A PARTNER key needs partnerId and no customerId.", field="partner_id"
             )
         partner = await access.get_partner(principal, partner_id)
         return await issue(Role.PARTNER, partner_id=partner.id)
-    if not customer_id:
-        raise InvalidArgument("A CUSTOMER key needs customerId.", field="customerId")
+    if customer_id is None:
+        raise InvalidArgument("A CUSTOMER key needs customerId.", field="customer_id")
     customer: Customer = await access.get_customer(principal, customer_id)
-    if partner_id and access.parse_id(partner_id, field="partnerId") != customer.partner_id:
-        raise InvalidArgument("That customer belongs to another partner.", field="partnerId")
+    if partner_id is not None and partner_id != customer.partner_id:
+        raise InvalidArgument("That customer belongs to another partner.", field="partner_id")
     return await issue(Role.CUSTOMER, partner_id=customer.partner_id, customer_id=customer.id)
 
 
@@ -160,7 +160,7 @@ async def revoke(principal: Principal, prefix: str) -> ApiKey:
     """``revokeApiKey``: revoke a key the caller could have minted (or its own)."""
     record = await ApiKey.get_or_none(prefix=(prefix or "").strip())
     if record is None or not _may_manage(principal, record):
-        raise NotFound("No such API key.", field="keyPrefix")
+        raise NotFound("No such API key.", field="key_prefix")
     if record.role == Role.ADMIN and not principal.is_admin:
         raise Forbidden("Only an ADMIN key may revoke an ADMIN key.")
     if record.revoked_at is None:

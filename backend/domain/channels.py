@@ -89,11 +89,8 @@ def filter_by_status(query: QuerySet, status: ChannelStatus | None, now: datetim
     return query.filter(status=status)
 
 
-async def get_channel(
-    principal: Principal, channel_id: str | int, field: str = "channelId"
-) -> Channel:
-    cid = access.parse_id(channel_id, field=field)
-    channel = await Channel.get_or_none(id=cid)
+async def get_channel(principal: Principal, channel_id: int, field: str = "channel_id") -> Channel:
+    channel = await Channel.get_or_none(id=channel_id)
     if channel is None or not access.can_see_customer_of(
         principal, channel.partner_id, channel.customer_id
     ):
@@ -110,14 +107,16 @@ def normalise_phone_number(text: str) -> str:
     if not raw.startswith("+"):
         raise InvalidPhoneNumber(
             "Give the number in international form, starting with + and the country code.",
-            field="phoneNumber",
+            field="phone_number",
         )
     try:
         parsed = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException as error:
-        raise InvalidPhoneNumber(f"{text!r} is not a phone number.", field="phoneNumber") from error
+        raise InvalidPhoneNumber(
+            f"{text!r} is not a phone number.", field="phone_number"
+        ) from error
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhoneNumber(f"{text!r} is not a valid phone number.", field="phoneNumber")
+        raise InvalidPhoneNumber(f"{text!r} is not a valid phone number.", field="phone_number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -128,7 +127,7 @@ def _phone_number_id(text: str | None) -> str | None:
     if not value or len(value) > 64 or not value.isascii() or not value.isalnum():
         raise InvalidArgument(
             "phoneNumberId is WhatsApp's id for the number: 1 to 64 letters or digits.",
-            field="phoneNumberId",
+            field="phone_number_id",
         )
     return value
 
@@ -137,7 +136,7 @@ def _extension_days(days: int, field: str | list[Any] = "days") -> int:
     return validation.whole_days(days, field=field, maximum=MAX_EXTENSION_DAYS)
 
 
-def _require_allocator(principal: Principal) -> None:
+def require_allocator(principal: Principal) -> None:
     """Days are the partner's: only the partner (or the platform) gives or takes them."""
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
 
@@ -154,14 +153,14 @@ class ChannelChange:
 async def create_channel(
     principal: Principal,
     *,
-    customer_id: str,
+    customer_id: int,
     name: str,
     phone_number: str,
     phone_number_id: str | None = None,
-    trial: bool | None = None,
-    fund_trial_from_balance: bool | None = None,
+    trial: bool = False,
+    fund_trial_from_balance: bool = False,
 ) -> ChannelChange:
-    _require_allocator(principal)
+    require_allocator(principal)
     customer: Customer = await access.get_customer(principal, customer_id)
     clean_name = validation.name(name)
     number = normalise_phone_number(phone_number)
@@ -204,10 +203,10 @@ async def create_channel(
 async def _refuse_live_duplicates(number: str, number_id: str | None) -> None:
     live = Channel.exclude(status=ChannelStatus.DELETED)
     if await live.filter(phone_number=number).exists():
-        raise PhoneNumberInUse("Another live channel has this phone number.", field="phoneNumber")
+        raise PhoneNumberInUse("Another live channel has this phone number.", field="phone_number")
     if number_id and await live.filter(phone_number_id=number_id).exists():
         raise PhoneNumberIdInUse(
-            "Another live channel has this phoneNumberId.", field="phoneNumberId"
+            "Another live channel has this phoneNumberId.", field="phone_number_id"
         )
 
 
@@ -256,7 +255,7 @@ class Extension:
 async def extend_channel(
     principal: Principal,
     *,
-    channel_id: str,
+    channel_id: int,
     days: int,
     comment: str,
     idempotency_key: str | None = None,
@@ -274,7 +273,7 @@ async def extend_channel(
 async def extend_channels(
     principal: Principal,
     *,
-    items: list[tuple[str, int]],
+    items: list[tuple[int, int]],
     comment: str,
     idempotency_key: str | None = None,
     operation: str = "extendChannels",
@@ -284,19 +283,15 @@ async def extend_channels(
 
     ``activeUntil = max(now, activeUntil) + days``; the channel becomes ACTIVE.
     """
-    _require_allocator(principal)
+    require_allocator(principal)
     clean_comment = validation.comment(comment, required=True)
     if not items:
         raise InvalidArgument("Give at least one channel to extend.", field="items")
     if len(items) > MAX_BULK_ITEMS:
         raise InvalidArgument(f"At most {MAX_BULK_ITEMS} channels per call.", field="items")
     wanted: dict[int, int] = {}
-    for n, (raw_id, days) in enumerate(items):
-        field = "channelId" if single else ["items", str(n), "channelId"]
-        try:
-            cid = access.parse_id(raw_id, field="channelId")
-        except NotFound as error:
-            raise NotFound("No such channel.", field=field) from error
+    for n, (cid, days) in enumerate(items):
+        field = "channel_id" if single else ["items", str(n), "channel_id"]
         if cid in wanted:
             raise DuplicateChannel("A channel appears twice in one extension.", field=field)
         wanted[cid] = _extension_days(days, "days" if single else ["items", str(n), "days"])
@@ -334,7 +329,7 @@ async def _extend_locked(
     found = {c.id: c for c in channels}
     for n, cid in enumerate(wanted):
         channel = found.get(cid)
-        field = "channelId" if single else ["items", str(n), "channelId"]
+        field = "channel_id" if single else ["items", str(n), "channel_id"]
         if channel is None or not access.can_see_customer_of(
             principal, channel.partner_id, channel.customer_id
         ):
@@ -381,15 +376,15 @@ async def _extend_locked(
 # ---- deleting --------------------------------------------------------------
 
 
-async def delete_channel(principal: Principal, *, channel_id: str, comment: str) -> ChannelChange:
+async def delete_channel(principal: Principal, *, channel_id: int, comment: str) -> ChannelChange:
     """Refund the whole paid days not yet used (never free trial days) and free the number."""
-    _require_allocator(principal)
+    require_allocator(principal)
     clean_comment = validation.comment(comment, required=True)
     visible = await get_channel(principal, channel_id)
     async with transaction() as conn:
         (channel,) = await lock_channels(conn, [visible.id])
         if channel.status == ChannelStatus.DELETED:
-            raise ChannelDeleted("This channel is already deleted.", field="channelId")
+            raise ChannelDeleted("This channel is already deleted.", field="channel_id")
         now = clock.now()
         lots = await ChannelLot.filter(channel_id=channel.id, kind=LotKind.PAID).using_db(conn)
         refund = 0
@@ -435,12 +430,12 @@ def refundable_days(lot: ChannelLot, now: datetime) -> int:
 
 
 async def set_messaging_tier(
-    principal: Principal, *, channel_id: str, tier: MessagingTier
+    principal: Principal, *, channel_id: int, tier: MessagingTier
 ) -> Channel:
-    _require_allocator(principal)
+    require_allocator(principal)
     channel = await get_channel(principal, channel_id)
     if channel.status == ChannelStatus.DELETED:
-        raise ChannelDeleted("A deleted channel has no messaging tier to set.", field="channelId")
+        raise ChannelDeleted("A deleted channel has no messaging tier to set.", field="channel_id")
     async with transaction() as conn:
         await Channel.filter(id=channel.id).using_db(conn).update(messaging_tier=tier)
         channel.messaging_tier = tier

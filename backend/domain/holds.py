@@ -38,6 +38,7 @@ from backend.domain.models import (
     Role,
     Wallet,
 )
+from backend.domain.payers import payer_for_channel
 from backend.domain.unit_of_work import transaction
 
 # Meta's messaging limits: unique recipients of business-initiated messages per rolling 24 hours.
@@ -100,9 +101,6 @@ async def authorize_broadcast(
                     f"{len(reach)} unique recipients in 24 hours exceed the channel's limit of {limit}.",
                     field="recipients",
                 )
-        # Imported here: charging settles shares through this module.
-        from backend.domain.charging import payer_for_channel
-
         payer = await payer_for_channel(conn, channel.id)
         book = await rates.cards_of(conn, payer.currency_code, payer.card_stamp)
         card = await book.card_at(conn, now)

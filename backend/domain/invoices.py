@@ -68,16 +68,15 @@ def visible_to(principal: Principal) -> QuerySet:
     return Invoice.filter(customer_id=principal.customer_id, issued_at__isnull=False)
 
 
-async def get_invoice(principal: Principal, invoice_id: str | int) -> Invoice:
+async def get_invoice(principal: Principal, invoice_id: int) -> Invoice:
     """An invoice the caller may see; anything else is NOT_FOUND, foreign or missing alike."""
-    iid = access.parse_id(invoice_id, field="invoiceId")
-    invoice = await visible_to(principal).get_or_none(id=iid)
+    invoice = await visible_to(principal).get_or_none(id=invoice_id)
     if invoice is None:
-        raise NotFound("No such invoice.", field="invoiceId")
+        raise NotFound("No such invoice.", field="invoice_id")
     return invoice
 
 
-async def _get_to_manage(principal: Principal, invoice_id: str | int) -> Invoice:
+async def _get_to_manage(principal: Principal, invoice_id: int) -> Invoice:
     invoice = await get_invoice(principal, invoice_id)
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     return invoice
@@ -123,7 +122,7 @@ async def _next_sequence(conn: BaseDBAsyncClient, partner_id: int) -> int:
     return rows[0]["last_sequence"]
 
 
-async def finalize(principal: Principal, *, invoice_id: str) -> Invoice:
+async def finalize(principal: Principal, *, invoice_id: int) -> Invoice:
     """Issue a DRAFT: numbered, dated, due in 15 days. Nothing due: PAID on issue."""
     invoice = await _get_to_manage(principal, invoice_id)
     now = clock.now()
@@ -150,7 +149,7 @@ async def finalize(principal: Principal, *, invoice_id: str) -> Invoice:
             current = await Invoice.get(id=invoice.id).using_db(conn)
             raise InvoiceNotDraft(
                 f"The invoice is {current.status.value}; only a DRAFT can be finalised.",
-                field="invoiceId",
+                field="invoice_id",
             )
     return numbered
 
@@ -177,7 +176,7 @@ async def _explain_not_open(conn: BaseDBAsyncClient, invoice_id: int, action: st
         InvoiceStatus.PAID: "it is already PAID",
         InvoiceStatus.VOID: "it is VOID",
     }.get(current.status, f"it is {current.status.value}")
-    raise InvoiceNotOpen(f"The invoice cannot be {action}: {reason}.", field="invoiceId")
+    raise InvoiceNotOpen(f"The invoice cannot be {action}: {reason}.", field="invoice_id")
 
 
 @dataclass(frozen=True)
@@ -187,7 +186,7 @@ class Payment:
 
 
 async def pay_from_wallet(
-    principal: Principal, *, invoice_id: str, idempotency_key: str | None = None
+    principal: Principal, *, invoice_id: int, idempotency_key: str | None = None
 ) -> Payment:
     """Debit the customer's wallet for the total (against ``available``) and mark it PAID."""
     invoice = await get_invoice(principal, invoice_id)
@@ -232,7 +231,7 @@ async def pay_from_wallet(
     return Payment(invoice=await Invoice.get(id=invoice.id), replayed=replayed)
 
 
-async def mark_paid(principal: Principal, *, invoice_id: str, comment: str) -> Invoice:
+async def mark_paid(principal: Principal, *, invoice_id: int, comment: str) -> Invoice:
     """Paid outside Daybook (a bank transfer): recorded with who-knows-why, no money moves."""
     invoice = await _get_to_manage(principal, invoice_id)
     reason = validation.comment(comment, required=True)
@@ -253,7 +252,7 @@ async def mark_paid(principal: Principal, *, invoice_id: str, comment: str) -> I
     return paid
 
 
-async def void(principal: Principal, *, invoice_id: str, comment: str) -> Invoice:
+async def void(principal: Principal, *, invoice_id: int, comment: str) -> Invoice:
     """Cancel a DRAFT or OPEN invoice; a PAID one stays (its money has moved)."""
     invoice = await _get_to_manage(principal, invoice_id)
     reason = validation.comment(comment, required=True)
@@ -272,9 +271,9 @@ async def void(principal: Principal, *, invoice_id: str, comment: str) -> Invoic
             current = await Invoice.get(id=invoice.id).using_db(conn)
             if current.status == InvoiceStatus.PAID:
                 raise InvoiceAlreadyPaid(
-                    "A PAID invoice cannot be voided: its money has moved.", field="invoiceId"
+                    "A PAID invoice cannot be voided: its money has moved.", field="invoice_id"
                 )
-            raise InvoiceNotOpen("The invoice is already VOID.", field="invoiceId")
+            raise InvoiceNotOpen("The invoice is already VOID.", field="invoice_id")
         await _settled(conn, voided)
     return voided
 

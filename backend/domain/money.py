@@ -22,15 +22,9 @@ _DECIMAL_TEXT = re.compile(r"^([+-]?)([0-9]{1,19})(?:\.([0-9]{1,6}))?$")
 _SIX_PLACES = Decimal("0.000001")
 
 
-def parse_amount(
-    text: str,
-    *,
-    field: str = "amount",
-    allow_zero: bool = False,
-    allow_negative: bool = False,
-    max_micros: int = MAX_MOVEMENT_MICROS,
-) -> int:
-    """Turn ``"12.34"`` into ``12_340_000`` micro-units, or raise ``InvalidAmount``."""
+def parse_decimal(text: str, *, field: str = "amount") -> int:
+    """Turn ``"12.34"`` into ``12_340_000`` micro-units, any sign and size the
+    format allows; the bounds are the operation's (``check_micros``)."""
     if not isinstance(text, str):
         raise InvalidAmount('The amount must be a decimal string such as "12.50".', field=field)
     stripped = text.strip()
@@ -41,8 +35,40 @@ def parse_amount(
         raise InvalidAmount(f'{text!r} is not a decimal amount such as "12.50".', field=field)
     sign, whole, fraction = match.groups()
     micros = int(whole) * MICROS_PER_UNIT + int((fraction or "").ljust(6, "0") or 0)
-    if sign == "-":
-        micros = -micros
+    return -micros if sign == "-" else micros
+
+
+def parse_amount(
+    text: str,
+    *,
+    field: str = "amount",
+    allow_zero: bool = False,
+    allow_negative: bool = False,
+    max_micros: int = MAX_MOVEMENT_MICROS,
+) -> int:
+    """``parse_decimal`` and ``check_micros`` at once, or raise ``InvalidAmount``."""
+    return check_micros(
+        parse_decimal(text, field=field),
+        field=field,
+        allow_zero=allow_zero,
+        allow_negative=allow_negative,
+        max_micros=max_micros,
+    )
+
+
+def check_micros(
+    micros: int,
+    *,
+    field: str = "amount",
+    allow_zero: bool = False,
+    allow_negative: bool = False,
+    max_micros: int = MAX_MOVEMENT_MICROS,
+) -> int:
+    """The bounds of an amount already in micro-units; ``parse_amount`` applies them too.
+
+    Domain operations take micro-units and check them here, so a caller that
+    did not come through ``parse_amount`` (a job, a test) meets the same rules.
+    """
     if micros == 0 and not allow_zero:
         raise InvalidAmount("The amount must not be zero.", field=field)
     if micros < 0 and not allow_negative:
@@ -88,11 +114,21 @@ def percent_of(amount_micros: int, percent_micros: int) -> int:
 def parse_percent(text: str, *, field: str, maximum: Decimal) -> int:
     """A percentage such as ``"12.5"`` as millionths of a percent (``12_500_000``)."""
     try:
-        return parse_amount(
-            text, field=field, allow_zero=True, max_micros=decimal_to_micros(maximum)
-        )
+        micros = parse_decimal(text, field=field)
     except InvalidAmount as error:
-        raise InvalidArgument(
-            f"A percentage from 0 to {maximum} with at most 6 decimal places is needed.",
-            field=field,
-        ) from error
+        raise _bad_percent(field, maximum) from error
+    return check_percent(micros, field=field, maximum=maximum)
+
+
+def check_percent(micros: int, *, field: str, maximum: Decimal) -> int:
+    """A percentage in millionths, from 0 to ``maximum``."""
+    if not 0 <= micros <= decimal_to_micros(maximum):
+        raise _bad_percent(field, maximum)
+    return micros
+
+
+def _bad_percent(field: str, maximum: Decimal) -> InvalidArgument:
+    return InvalidArgument(
+        f"A percentage from 0 to {maximum} with at most 6 decimal places is needed.",
+        field=field,
+    )

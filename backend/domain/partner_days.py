@@ -32,7 +32,7 @@ class DaysMovement:
 async def purchase_days(
     principal: Principal,
     *,
-    partner_id: str,
+    partner_id: int,
     days: int,
     comment: str,
     idempotency_key: str | None = None,
@@ -71,7 +71,7 @@ def history_query(
     principal: Principal,
     partner_id: int,
     *,
-    channel_id: str | None = None,
+    channel_id: int | None = None,
     kind: DayEntryKind | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -79,25 +79,22 @@ def history_query(
     """The partner's day entries with the billing-history filters (GraphQL and CSV alike).
 
     ``since`` is inclusive, ``until`` exclusive. An unknown channel id simply
-    matches nothing.
+    matches nothing (a malformed one never reaches here: the caller parses it).
     """
     if principal.role == Role.CUSTOMER:
         raise Forbidden("A customer cannot read its partner's day history.")
     if not access.can_see_partner(principal, partner_id):
-        raise NotFound("No such partner.", field="partnerId")
+        raise NotFound("No such partner.", field="partner_id")
     query = DayEntry.filter(partner_id=partner_id)
     if channel_id is not None:
-        try:
-            query = query.filter(channel_id=access.parse_id(channel_id, field="channelId"))
-        except NotFound:
-            query = query.filter(id=0)
+        query = query.filter(channel_id=channel_id)
     if kind is not None:
         query = query.filter(kind=kind)
     return access.within(query, since, until)
 
 
 async def set_low_days_threshold(
-    principal: Principal, *, partner_id: str, days: int | None
+    principal: Principal, *, partner_id: int, days: int | None
 ) -> Partner:
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     partner = await access.get_partner(principal, partner_id)

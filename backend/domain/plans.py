@@ -13,29 +13,35 @@ from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.errors import CurrencyMismatch, NotFound
 from backend.domain.models import Customer, Partner, Plan, PlanAssignment, Role
-from backend.domain.money import parse_amount, parse_percent
+from backend.domain.money import check_micros, check_percent
 from backend.domain.periods import Period
 from backend.domain.unit_of_work import transaction
 
 MAX_MONTHLY_FEE_MICROS = 10_000_000 * 1_000_000
+MAX_TAX_PERCENT = Decimal(100)
 
 
 async def create_plan(
-    principal: Principal, *, name: str, monthly_fee: str, currency_code: str, tax_rate_percent: str
+    principal: Principal,
+    *,
+    name: str,
+    monthly_fee_micros: int,
+    currency_code: str,
+    tax_rate_percent_micros: int,
 ) -> Plan:
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     clean_name = validation.name(name)
-    fee = parse_amount(
-        monthly_fee, field="monthlyFee", allow_zero=True, max_micros=MAX_MONTHLY_FEE_MICROS
+    fee = check_micros(
+        monthly_fee_micros, field="monthly_fee", allow_zero=True, max_micros=MAX_MONTHLY_FEE_MICROS
     )
     currency = validation.currency_code(currency_code)
-    tax = parse_percent(tax_rate_percent, field="taxRatePercent", maximum=Decimal(100))
+    tax = check_percent(tax_rate_percent_micros, field="tax_rate_percent", maximum=MAX_TAX_PERCENT)
     partner_id = None
     if principal.role == Role.PARTNER:
         partner = await Partner.get(id=principal.partner_id)
         if partner.currency_code != currency:
             raise CurrencyMismatch(
-                f"Your customers are billed in {partner.currency_code}.", field="currencyCode"
+                f"Your customers are billed in {partner.currency_code}.", field="currency_code"
             )
         partner_id = partner.id
     return await Plan.create(
@@ -59,10 +65,9 @@ async def visible_plans(principal: Principal) -> list[Plan]:
     return await query.order_by("id")
 
 
-async def plan_for_partner(partner: Partner, plan_id: str, field: str = "planId") -> Plan:
+async def plan_for_partner(partner: Partner, plan_id: int, field: str = "plan_id") -> Plan:
     """A plan the partner may put its customers on: a platform plan or its own."""
-    pid = access.parse_id(plan_id, field=field)
-    plan = await Plan.get_or_none(id=pid)
+    plan = await Plan.get_or_none(id=plan_id)
     if plan is None or plan.partner_id not in (None, partner.id):
         raise NotFound("No such plan.", field=field)
     if plan.currency_code != partner.currency_code:
@@ -75,7 +80,7 @@ async def plan_for_partner(partner: Partner, plan_id: str, field: str = "planId"
 
 
 async def set_customer_plan(
-    principal: Principal, *, customer_id: str, plan_id: str | None
+    principal: Principal, *, customer_id: int, plan_id: int | None
 ) -> Customer:
     """Put the customer on another plan (or none) from the next period on.
 

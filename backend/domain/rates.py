@@ -257,7 +257,7 @@ async def import_rate_card(
     access.require_role(principal, Role.ADMIN)
     currency = validation.currency_code(currency_code)
     if effective_from.tzinfo is None:
-        raise InvalidArgument("effectiveFrom needs a UTC offset.", field="effectiveFrom")
+        raise InvalidArgument("effectiveFrom needs a UTC offset.", field="effective_from")
     parsed = parse_rate_card(csv_text)
     async with transaction() as conn:
         card = await RateCard.create(

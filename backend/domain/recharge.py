@@ -39,7 +39,7 @@ from backend.domain.models import (
     Role,
     Wallet,
 )
-from backend.domain.money import MAX_MOVEMENT_MICROS, format_micros, parse_amount
+from backend.domain.money import MAX_MOVEMENT_MICROS, check_micros, format_micros
 from backend.domain.unit_of_work import transaction
 
 MAX_FAILURES = 3
@@ -102,20 +102,20 @@ gateway = _GatewayHolder()
 async def configure(
     principal: Principal,
     *,
-    wallet_id: str,
+    wallet_id: int,
     enabled: bool,
-    threshold: str,
-    amount: str,
-    daily_cap: str,
+    threshold_micros: int,
+    amount_micros: int,
+    daily_cap_micros: int,
 ) -> Wallet:
     """``configureAutoRecharge``: the customer or its partner sets the rule."""
     access.require_role(principal, Role.ADMIN, Role.PARTNER, Role.CUSTOMER)
     wallet = await access.get_wallet(principal, wallet_id)
-    threshold_micros = parse_amount(threshold, field="threshold", allow_zero=True)
-    amount_micros = parse_amount(amount, field="amount")
-    cap_micros = parse_amount(daily_cap, field="dailyCap", max_micros=MAX_MOVEMENT_MICROS)
+    check_micros(threshold_micros, field="threshold", allow_zero=True)
+    check_micros(amount_micros, field="amount")
+    cap_micros = check_micros(daily_cap_micros, field="daily_cap", max_micros=MAX_MOVEMENT_MICROS)
     if cap_micros < amount_micros:
-        raise InvalidAmount("The daily cap cannot be below one recharge.", field="dailyCap")
+        raise InvalidAmount("The daily cap cannot be below one recharge.", field="daily_cap")
     async with transaction() as conn:
         rule = await AutoRechargeRule.get_or_none(wallet_id=wallet.id).using_db(conn)
         values = {

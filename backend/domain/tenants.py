@@ -15,7 +15,7 @@ from backend.domain.api_keys import IssuedKey
 from backend.domain.clock import clock
 from backend.domain.errors import InvalidArgument
 from backend.domain.models import Customer, Partner, PlanAssignment, Role, Wallet
-from backend.domain.money import parse_amount, parse_percent
+from backend.domain.money import check_micros, check_percent
 from backend.domain.unit_of_work import transaction
 
 MAX_DAY_PRICE_MICROS = 1_000_000 * 1_000_000
@@ -40,21 +40,21 @@ async def create_partner(
     *,
     name: str,
     currency_code: str,
-    day_price: str,
-    trial_eligible: bool | None = None,
+    day_price_micros: int,
+    trial_eligible: bool = False,
 ) -> NewPartner:
     access.require_role(principal, Role.ADMIN)
     clean_name = validation.name(name)
     currency = validation.currency_code(currency_code)
-    day_price_micros = parse_amount(
-        day_price, field="dayPrice", allow_zero=True, max_micros=MAX_DAY_PRICE_MICROS
+    check_micros(
+        day_price_micros, field="day_price", allow_zero=True, max_micros=MAX_DAY_PRICE_MICROS
     )
     async with transaction():
         partner = await Partner.create(
             name=clean_name,
             currency_code=currency,
             day_price_micros=day_price_micros,
-            trial_eligible=bool(trial_eligible),
+            trial_eligible=trial_eligible,
             created_at=clock.now(),
         )
         key = await api_keys.issue(Role.PARTNER, partner_id=partner.id)
@@ -62,7 +62,7 @@ async def create_partner(
 
 
 async def create_customer(
-    principal: Principal, *, partner_id: str, name: str, plan_id: str | None = None
+    principal: Principal, *, partner_id: int, name: str, plan_id: int | None = None
 ) -> NewCustomer:
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     partner = await access.get_partner(principal, partner_id)
@@ -84,19 +84,19 @@ async def create_customer(
     return NewCustomer(customer=customer, wallet=wallet, key=key)
 
 
-async def set_markup(principal: Principal, *, partner_id: str, percent: str) -> Partner:
+async def set_markup(principal: Principal, *, partner_id: int, percent_micros: int) -> Partner:
     """The partner's markup on conversation rates: its own margin, so it may set it itself."""
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     partner = await access.get_partner(principal, partner_id)
-    partner.markup_percent_micros = parse_percent(
-        percent, field="percent", maximum=MAX_MARKUP_PERCENT
+    partner.markup_percent_micros = check_percent(
+        percent_micros, field="percent", maximum=MAX_MARKUP_PERCENT
     )
     await partner.save(update_fields=["markup_percent_micros"])
     return partner
 
 
 async def configure_whatsapp_webhook(
-    principal: Principal, *, partner_id: str, app_secret: str, verify_token: str
+    principal: Principal, *, partner_id: int, app_secret: str, verify_token: str
 ) -> Partner:
     """The Meta app secret that signs the partner's webhooks, and the handshake token."""
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
@@ -104,9 +104,9 @@ async def configure_whatsapp_webhook(
     secret = (app_secret or "").strip()
     token = (verify_token or "").strip()
     if not 8 <= len(secret) <= 200:
-        raise InvalidArgument("appSecret is 8 to 200 characters.", field="appSecret")
+        raise InvalidArgument("appSecret is 8 to 200 characters.", field="app_secret")
     if not 1 <= len(token) <= 200:
-        raise InvalidArgument("verifyToken is 1 to 200 characters.", field="verifyToken")
+        raise InvalidArgument("verifyToken is 1 to 200 characters.", field="verify_token")
     await Partner.filter(id=partner.id).update(
         whatsapp_app_secret=secret, whatsapp_verify_token=token
     )

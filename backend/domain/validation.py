@@ -28,7 +28,7 @@ def name(text: str, *, field: str = "name") -> str:
     return text
 
 
-def currency_code(text: str, *, field: str = "currencyCode") -> str:
+def currency_code(text: str, *, field: str = "currency_code") -> str:
     code = (text or "").strip().upper()
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
         raise InvalidCurrency(

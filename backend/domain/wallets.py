@@ -17,7 +17,7 @@ from backend.domain import access, alerts, idempotency, ledger, locking, unit_of
 from backend.domain.access import Principal
 from backend.domain.ledger import FundsPolicy
 from backend.domain.models import LedgerEntry, LedgerEntryKind, Role, Wallet
-from backend.domain.money import MAX_BALANCE_MICROS, parse_amount
+from backend.domain.money import MAX_BALANCE_MICROS, check_micros
 from backend.domain.unit_of_work import transaction
 
 
@@ -30,7 +30,7 @@ class WalletMovement:
 
 async def _move(
     principal: Principal,
-    wallet_id: str | int,
+    wallet_id: int,
     *,
     operation: str,
     amount_micros: int,
@@ -49,13 +49,12 @@ async def _move(
         # A customer may see its wallet but not move money on it: FORBIDDEN for
         # its own, NOT_FOUND for any other (both raised here).
         await access.get_wallet_to_manage(principal, wallet_id)
-    wid = access.parse_id(wallet_id, field="walletId")
     tenant = ledger.ANYONE if principal.is_admin else ledger.Tenant(partner_id=principal.partner_id)
 
     async def move(conn: BaseDBAsyncClient) -> ledger.Movement:
         return await ledger.post(
             conn,
-            wallet_id=wid,
+            wallet_id=wallet_id,
             amount_micros=amount_micros,
             kind=kind,
             policy=FundsPolicy.REQUIRE_AVAILABLE,
@@ -74,18 +73,18 @@ async def _move(
     async def action(conn: BaseDBAsyncClient) -> dict[str, Any]:
         movement = await move(conn)
         made.append(movement)
-        return {"wallet_id": wid, "entry_id": movement.entry_row["id"]}
+        return {"wallet_id": wallet_id, "entry_id": movement.entry_row["id"]}
 
     result, replayed = await idempotency.run_once(
         scope=principal.idempotency_scope,
         key=idempotency_key,
         operation=operation,
-        request={"wallet": wid, "amount": amount_micros, "comment": comment},
+        request={"wallet": wallet_id, "amount": amount_micros, "comment": comment},
         action=action,
     )
     if replayed:
         entry = await LedgerEntry.get(id=result["entry_id"])
-        return WalletMovement(wallet=await Wallet.get(id=wid), entry=entry, replayed=True)
+        return WalletMovement(wallet=await Wallet.get(id=wallet_id), entry=entry, replayed=True)
     # The wallet as this movement left it, from the movement's own statement:
     # no second read, and no later movement mixed into the payload.
     movement = made[0]
@@ -95,8 +94,8 @@ async def _move(
 async def top_up(
     principal: Principal,
     *,
-    wallet_id: str,
-    amount: str,
+    wallet_id: int,
+    amount_micros: int,
     comment: str | None = None,
     idempotency_key: str | None = None,
 ) -> WalletMovement:
@@ -105,7 +104,7 @@ async def top_up(
         principal,
         wallet_id,
         operation="topUpWallet",
-        amount_micros=parse_amount(amount),
+        amount_micros=check_micros(amount_micros),
         kind=LedgerEntryKind.TOP_UP,
         comment=validation.comment(comment, required=False),
         idempotency_key=idempotency_key,
@@ -115,8 +114,8 @@ async def top_up(
 async def adjust(
     principal: Principal,
     *,
-    wallet_id: str,
-    amount: str,
+    wallet_id: int,
+    amount_micros: int,
     comment: str,
     idempotency_key: str | None = None,
 ) -> WalletMovement:
@@ -125,7 +124,7 @@ async def adjust(
         principal,
         wallet_id,
         operation="adjustWallet",
-        amount_micros=parse_amount(amount, allow_negative=True),
+        amount_micros=check_micros(amount_micros, allow_negative=True),
         kind=LedgerEntryKind.ADJUSTMENT,
         comment=validation.comment(comment, required=True),
         idempotency_key=idempotency_key,
@@ -135,8 +134,8 @@ async def adjust(
 async def charge_integration(
     principal: Principal,
     *,
-    wallet_id: str,
-    amount: str,
+    wallet_id: int,
+    amount_micros: int,
     comment: str,
     idempotency_key: str | None = None,
 ) -> WalletMovement:
@@ -145,7 +144,7 @@ async def charge_integration(
         principal,
         wallet_id,
         operation="chargeIntegration",
-        amount_micros=-parse_amount(amount),
+        amount_micros=-check_micros(amount_micros),
         kind=LedgerEntryKind.INTEGRATION_CHARGE,
         comment=validation.comment(comment, required=True),
         idempotency_key=idempotency_key,
@@ -167,10 +166,12 @@ def entries_query(
     return access.within(query, since, until)
 
 
-async def set_credit_limit(principal: Principal, *, wallet_id: str, credit_limit: str) -> Wallet:
+async def set_credit_limit(
+    principal: Principal, *, wallet_id: int, credit_limit_micros: int
+) -> Wallet:
     wallet = await access.get_wallet_to_manage(principal, wallet_id)
-    wallet.credit_limit_micros = parse_amount(
-        credit_limit, field="creditLimit", allow_zero=True, max_micros=MAX_BALANCE_MICROS
+    wallet.credit_limit_micros = check_micros(
+        credit_limit_micros, field="credit_limit", allow_zero=True, max_micros=MAX_BALANCE_MICROS
     )
     # Only this column: a concurrent movement's balance must not be overwritten.
     await Wallet.filter(id=wallet.id).update(credit_limit_micros=wallet.credit_limit_micros)
@@ -178,15 +179,15 @@ async def set_credit_limit(principal: Principal, *, wallet_id: str, credit_limit
 
 
 async def set_low_balance_threshold(
-    principal: Principal, *, wallet_id: str, threshold: str | None
+    principal: Principal, *, wallet_id: int, threshold_micros: int | None
 ) -> Wallet:
     """A customer may set its own alert threshold; ``None`` turns the alert off."""
     wallet = await access.get_wallet(principal, wallet_id)
     access.require_role(principal, Role.ADMIN, Role.PARTNER, Role.CUSTOMER)
     micros = None
-    if threshold is not None:
-        micros = parse_amount(
-            threshold, field="threshold", allow_zero=True, max_micros=MAX_BALANCE_MICROS
+    if threshold_micros is not None:
+        micros = check_micros(
+            threshold_micros, field="threshold", allow_zero=True, max_micros=MAX_BALANCE_MICROS
         )
     async with transaction() as conn:
         # Moving the threshold past the balance is a crossing too, either way.

@@ -37,7 +37,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend.db import connection, db_datetime, dialect_sql, is_postgres, row_of
-from backend.domain import charging, holds, pricing, rates, unit_of_work
+from backend.domain import charging, holds, payers, pricing, rates, unit_of_work
 from backend.domain.channels import normalise_phone_number
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError
@@ -73,7 +73,7 @@ class Unreadable:
 
 MALFORMED = Unreadable("malformed JSON")
 
-Payers = dict[str, charging.Payer]  # by phone_number_id
+Payers = dict[str, payers.Payer]  # by phone_number_id
 
 
 class Unprocessable(Exception):
@@ -164,7 +164,7 @@ def _payer_where(conn: BaseDBAsyncClient, count: int, first: int) -> str:
 
 def _payers(rows: list[dict[str, Any]]) -> Payers:
     return {
-        row["phone_number_id"]: charging.payer_of(row)
+        row["phone_number_id"]: payers.payer_of(row)
         for row in rows
         if row.get("channel_id") is not None
     }
@@ -173,15 +173,15 @@ def _payers(rows: list[dict[str, Any]]) -> Payers:
 async def lookup_payers(partner_id: int, ids: list[str]) -> Payers:
     """The payers of the partner's live channels with these phone_number_ids (one query)."""
     conn = connection()
-    payers: Payers = {}
+    found: Payers = {}
     for start in range(0, len(ids), MAX_LOOKUP_IDS):
         chunk = ids[start : start + MAX_LOOKUP_IDS]
         rows = await conn.execute_query_dict(
-            dialect_sql(conn, charging.payer_sql(_payer_where(conn, len(chunk), 2))),
+            dialect_sql(conn, payers.payer_sql(_payer_where(conn, len(chunk), 2))),
             [partner_id, *chunk],
         )
-        payers.update(_payers(rows))
-    return payers
+        found.update(_payers(rows))
+    return found
 
 
 _INSERT_EVENT = (
@@ -203,7 +203,7 @@ async def store(partner_id: int, body: str, payload: Any) -> tuple[int, Payers]:
     values = [partner_id, body, db_datetime(conn, now), db_datetime(conn, now + ABANDONED_AFTER)]
     ids = phone_number_ids(payload)
     if is_postgres(conn) and 0 < len(ids) <= MAX_LOOKUP_IDS:
-        lookup = charging.payer_sql(_payer_where(conn, len(ids), 5))
+        lookup = payers.payer_sql(_payer_where(conn, len(ids), 5))
         rows = await conn.execute_query_dict(
             f"WITH event AS ({_INSERT_EVENT}) SELECT event.id AS event_id, found.*"
             f" FROM event LEFT JOIN ({lookup}) found ON true",
@@ -215,7 +215,7 @@ async def store(partner_id: int, body: str, payload: Any) -> tuple[int, Payers]:
 
 
 def _read_status(
-    payer: charging.Payer, status: dict[str, Any]
+    payer: payers.Payer, status: dict[str, Any]
 ) -> tuple[str, pricing.Recipient, charging.ChargeRequest | None]:
     """What one status asks for: (kind, recipient, a charge request or None)."""
     kind = status.get("status")

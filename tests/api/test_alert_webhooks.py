@@ -70,10 +70,14 @@ async def test_alerts_are_posted_signed(admin, receiver, frozen_clock):
     await drain_after_commit()
     assert json.loads(receiver.requests[1][1])["resolvedAt"] is not None
     data = await t.partner.data(
-        "query($p: ID!) { partner(id: $p) { alertWebhooks { deliveries { edges { node { status attempts } } } } } }",
+        "query($p: ID!) { partner(id: $p) { alertWebhooks { edges { node {"
+        " deliveries { edges { node { status attempts } } } } } } } }",
         {"p": t.partner_id},
     )
-    nodes = [e["node"] for e in data["partner"]["alertWebhooks"][0]["deliveries"]["edges"]]
+    nodes = [
+        e["node"]
+        for e in data["partner"]["alertWebhooks"]["edges"][0]["node"]["deliveries"]["edges"]
+    ]
     assert nodes == [{"status": "DELIVERED", "attempts": 1}] * 2
 
 

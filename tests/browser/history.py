@@ -19,6 +19,7 @@ from backend.domain import partner_days, plans, reactions, tenants
 from backend.domain.access import SYSTEM, Principal
 from backend.domain.clock import FrozenClock, clock
 from backend.domain.models import Role
+from backend.domain.money import parse_decimal
 from backend.settings import Settings
 
 CUSTOMERS = ["Northwind Café", "Orchid Dental", "Pine Logistics", "Quay Outfitters"]
@@ -35,21 +36,25 @@ async def main(database_url: str) -> dict:
             SYSTEM,
             name="Harbour Telecom",
             currency_code="USD",
-            day_price="0.40",
+            day_price_micros=parse_decimal("0.40"),
             trial_eligible=True,
         )
         partner = made.partner
         await partner_days.purchase_days(
-            SYSTEM, partner_id=str(partner.id), days=400, comment="Opening purchase, order 1001"
+            SYSTEM, partner_id=partner.id, days=400, comment="Opening purchase, order 1001"
         )
         plan = await plans.create_plan(
-            SYSTEM, name="Growth", monthly_fee="49.00", currency_code="USD", tax_rate_percent="20"
+            SYSTEM,
+            name="Growth",
+            monthly_fee_micros=parse_decimal("49.00"),
+            currency_code="USD",
+            tax_rate_percent_micros=parse_decimal("20"),
         )
         as_partner = Principal(role=Role.PARTNER, partner_id=partner.id)
         customers = []
         for name in CUSTOMERS:
             customer = await tenants.create_customer(
-                as_partner, partner_id=str(partner.id), name=name, plan_id=str(plan.id)
+                as_partner, partner_id=partner.id, name=name, plan_id=plan.id
             )
             customers.append(
                 {

@@ -188,19 +188,22 @@ async def test_unprocessable_events_are_kept_as_dead_letters_and_replayed(
     for raw in bad:
         response = await world.post(raw)
         assert response.status_code == 200 and response.json()["status"] == "DEAD"
-    data = await world.admin.data("{ webhookEvents(status: DEAD) { id lastError payload } }")
-    errors = [e["lastError"] for e in reversed(data["webhookEvents"])]
+    data = await world.admin.data(
+        "{ webhookEvents(status: DEAD) { edges { node { id lastError payload } } } }"
+    )
+    dead = [edge["node"] for edge in data["webhookEvents"]["edges"]]
+    errors = [e["lastError"] for e in reversed(dead)]
     assert errors[0] == "malformed JSON"
     assert "unknown phone_number_id unknown-pnid" in errors[1]
     assert "unknown category 'astrology'" in errors[2]
     assert "without pricing" in errors[3]
     assert "without id" in errors[4]
     assert await charges(world) == []
-    body_partner = await world.partner.execute("{ webhookEvents { id } }")
+    body_partner = await world.partner.execute("{ webhookEvents { edges { node { id } } } }")
     assert body_partner["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
     # The channel is given the phone_number_id Meta used; the admin replays the event.
-    dead_id = data["webhookEvents"][-2]["id"]
+    dead_id = dead[-2]["id"]
     await Conversation.all().count()
     from backend.domain.models import Channel
 
@@ -306,12 +309,15 @@ async def test_a_poison_body_is_a_dead_letter_and_stops_nobody_elses_retries(wor
     assert await WebhookEvent.filter(status="PENDING").count() == 0
     assert await charges(world) == [("wamid.P1", "-0.11")]
 
-    data = await world.admin.data("{ webhookEvents(status: DEAD) { id status lastError payload } }")
-    assert len(data["webhookEvents"]) == 3
-    assert all(e["payload"] is None for e in data["webhookEvents"])
-    assert {e["lastError"] for e in data["webhookEvents"]} == {"JSON nested deeper than 64 levels"}
+    data = await world.admin.data(
+        "{ webhookEvents(status: DEAD) { edges { node { id status lastError payload } } } }"
+    )
+    dead = [edge["node"] for edge in data["webhookEvents"]["edges"]]
+    assert len(dead) == 3
+    assert all(e["payload"] is None for e in dead)
+    assert {e["lastError"] for e in dead} == {"JSON nested deeper than 64 levels"}
     replay = await world.admin.mutate(
         "mutation($id: ID!) { replayWebhookEvent(eventId: $id) { event { status } userErrors { code } } }",
-        {"id": data["webhookEvents"][0]["id"]},
+        {"id": dead[0]["id"]},
     )
     assert replay["event"]["status"] == "DEAD"

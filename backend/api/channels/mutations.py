@@ -5,10 +5,12 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from backend.api.channels.payloads import ChannelPayload, ChannelsPayload
+from backend.api.channels.types import Channel, MessagingTier
 from backend.api.context import principal_of
+from backend.api.days.types import DayEntry
 from backend.api.errors import payload_or_user_errors
-from backend.api.payloads import ChannelPayload, ChannelsPayload
-from backend.api.types import Channel, DayEntry, MessagingTier
+from backend.api.inputs import id_of
 from backend.domain import channels
 from backend.domain.channels import ChannelChange, Extension
 
@@ -48,15 +50,16 @@ class ChannelMutations:
         fund_trial_from_balance: bool | None = None,
     ) -> ChannelPayload:
         async def build() -> ChannelPayload:
+            channels.require_allocator(principal_of(info))
             return _change_payload(
                 await channels.create_channel(
                     principal_of(info),
-                    customer_id=customer_id,
+                    customer_id=id_of(customer_id, "customerId"),
                     name=name,
                     phone_number=phone_number,
                     phone_number_id=phone_number_id,
-                    trial=trial,
-                    fund_trial_from_balance=fund_trial_from_balance,
+                    trial=bool(trial),
+                    fund_trial_from_balance=bool(fund_trial_from_balance),
                 )
             )
 
@@ -74,10 +77,11 @@ class ChannelMutations:
         idempotency_key: str | None = None,
     ) -> ChannelPayload:
         async def build() -> ChannelPayload:
+            channels.require_allocator(principal_of(info))
             return _single(
                 await channels.extend_channel(
                     principal_of(info),
-                    channel_id=channel_id,
+                    channel_id=id_of(channel_id, "channelId"),
                     days=days,
                     comment=comment,
                     idempotency_key=idempotency_key,
@@ -95,9 +99,13 @@ class ChannelMutations:
         idempotency_key: str | None = None,
     ) -> ChannelsPayload:
         async def build() -> ChannelsPayload:
+            channels.require_allocator(principal_of(info))
             extension = await channels.extend_channels(
                 principal_of(info),
-                items=[(item.channel_id, item.days) for item in items],
+                items=[
+                    (id_of(item.channel_id, ["items", str(n), "channelId"]), item.days)
+                    for n, item in enumerate(items)
+                ],
                 comment=comment,
                 idempotency_key=idempotency_key,
             )
@@ -114,9 +122,10 @@ class ChannelMutations:
         self, info: Info, channel_id: strawberry.ID, comment: str
     ) -> ChannelPayload:
         async def build() -> ChannelPayload:
+            channels.require_allocator(principal_of(info))
             return _change_payload(
                 await channels.delete_channel(
-                    principal_of(info), channel_id=channel_id, comment=comment
+                    principal_of(info), channel_id=id_of(channel_id, "channelId"), comment=comment
                 )
             )
 
@@ -127,8 +136,9 @@ class ChannelMutations:
         self, info: Info, channel_id: strawberry.ID, tier: MessagingTier
     ) -> ChannelPayload:
         async def build() -> ChannelPayload:
+            channels.require_allocator(principal_of(info))
             channel = await channels.set_messaging_tier(
-                principal_of(info), channel_id=channel_id, tier=tier
+                principal_of(info), channel_id=id_of(channel_id, "channelId"), tier=tier
             )
             return ChannelPayload(channel=Channel.from_instance(channel))
 

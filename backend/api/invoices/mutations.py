@@ -7,8 +7,9 @@ from strawberry.types import Info
 
 from backend.api.context import principal_of
 from backend.api.errors import payload_or_user_errors
-from backend.api.payloads import InvoicePayload, InvoicesPayload
-from backend.api.types import Invoice
+from backend.api.inputs import id_of
+from backend.api.invoices.payloads import InvoicePayload, InvoicesPayload
+from backend.api.invoices.types import Invoice
 from backend.domain import invoices, invoicing
 
 
@@ -28,7 +29,9 @@ class InvoiceMutations:
     @strawberry.mutation(description="DRAFT -> OPEN: numbered, issued now, due in 15 days.")
     async def finalize_invoice(self, info: Info, invoice_id: strawberry.ID) -> InvoicePayload:
         async def build() -> InvoicePayload:
-            invoice = await invoices.finalize(principal_of(info), invoice_id=invoice_id)
+            invoice = await invoices.finalize(
+                principal_of(info), invoice_id=id_of(invoice_id, "invoiceId")
+            )
             return InvoicePayload(invoice=Invoice.from_instance(invoice))
 
         return await payload_or_user_errors(InvoicePayload, build)
@@ -42,7 +45,9 @@ class InvoiceMutations:
     ) -> InvoicePayload:
         async def build() -> InvoicePayload:
             paid = await invoices.pay_from_wallet(
-                principal_of(info), invoice_id=invoice_id, idempotency_key=idempotency_key
+                principal_of(info),
+                invoice_id=id_of(invoice_id, "invoiceId"),
+                idempotency_key=idempotency_key,
             )
             return InvoicePayload(
                 invoice=Invoice.from_instance(paid.invoice), replayed=paid.replayed
@@ -56,7 +61,7 @@ class InvoiceMutations:
     ) -> InvoicePayload:
         async def build() -> InvoicePayload:
             invoice = await invoices.mark_paid(
-                principal_of(info), invoice_id=invoice_id, comment=comment
+                principal_of(info), invoice_id=id_of(invoice_id, "invoiceId"), comment=comment
             )
             return InvoicePayload(invoice=Invoice.from_instance(invoice))
 
@@ -68,7 +73,7 @@ class InvoiceMutations:
     ) -> InvoicePayload:
         async def build() -> InvoicePayload:
             invoice = await invoices.void(
-                principal_of(info), invoice_id=invoice_id, comment=comment
+                principal_of(info), invoice_id=id_of(invoice_id, "invoiceId"), comment=comment
             )
             return InvoicePayload(invoice=Invoice.from_instance(invoice))
 

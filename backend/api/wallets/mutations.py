@@ -7,10 +7,11 @@ from strawberry.types import Info
 
 from backend.api.context import principal_of
 from backend.api.errors import payload_or_user_errors
-from backend.api.payloads import WalletPayload
 from backend.api.scalars import DecimalString
-from backend.api.types import LedgerEntry, Wallet
-from backend.domain import recharge, wallets
+from backend.api.wallets.payloads import WalletPayload
+from backend.api.wallets.types import LedgerEntry, Wallet
+from backend.domain import access, recharge, wallets
+from backend.domain.money import parse_decimal
 from backend.domain.wallets import WalletMovement
 
 
@@ -41,11 +42,11 @@ class WalletMutations:
         async def build() -> WalletPayload:
             wallet = await recharge.configure(
                 principal_of(info),
-                wallet_id=wallet_id,
+                wallet_id=access.parse_id(wallet_id, field="walletId"),
                 enabled=input.enabled,
-                threshold=input.threshold,
-                amount=input.amount,
-                daily_cap=input.daily_cap,
+                threshold_micros=parse_decimal(input.threshold, field="threshold"),
+                amount_micros=parse_decimal(input.amount, field="amount"),
+                daily_cap_micros=parse_decimal(input.daily_cap, field="dailyCap"),
             )
             return WalletPayload(wallet=Wallet.from_instance(wallet))
 
@@ -64,8 +65,8 @@ class WalletMutations:
             return _movement_payload(
                 await wallets.top_up(
                     principal_of(info),
-                    wallet_id=wallet_id,
-                    amount=amount,
+                    wallet_id=access.parse_id(wallet_id, field="walletId"),
+                    amount_micros=parse_decimal(amount),
                     comment=comment,
                     idempotency_key=idempotency_key,
                 )
@@ -86,8 +87,8 @@ class WalletMutations:
             return _movement_payload(
                 await wallets.adjust(
                     principal_of(info),
-                    wallet_id=wallet_id,
-                    amount=amount,
+                    wallet_id=access.parse_id(wallet_id, field="walletId"),
+                    amount_micros=parse_decimal(amount),
                     comment=comment,
                     idempotency_key=idempotency_key,
                 )
@@ -108,8 +109,8 @@ class WalletMutations:
             return _movement_payload(
                 await wallets.charge_integration(
                     principal_of(info),
-                    wallet_id=wallet_id,
-                    amount=amount,
+                    wallet_id=access.parse_id(wallet_id, field="walletId"),
+                    amount_micros=parse_decimal(amount),
                     comment=comment,
                     idempotency_key=idempotency_key,
                 )
@@ -123,7 +124,9 @@ class WalletMutations:
     ) -> WalletPayload:
         async def build() -> WalletPayload:
             wallet = await wallets.set_credit_limit(
-                principal_of(info), wallet_id=wallet_id, credit_limit=credit_limit
+                principal_of(info),
+                wallet_id=access.parse_id(wallet_id, field="walletId"),
+                credit_limit_micros=parse_decimal(credit_limit, field="creditLimit"),
             )
             return WalletPayload(wallet=Wallet.from_instance(wallet))
 
@@ -134,8 +137,13 @@ class WalletMutations:
         self, info: Info, wallet_id: strawberry.ID, threshold: DecimalString | None = None
     ) -> WalletPayload:
         async def build() -> WalletPayload:
+            threshold_micros = None
+            if threshold is not None:
+                threshold_micros = parse_decimal(threshold, field="threshold")
             wallet = await wallets.set_low_balance_threshold(
-                principal_of(info), wallet_id=wallet_id, threshold=threshold
+                principal_of(info),
+                wallet_id=access.parse_id(wallet_id, field="walletId"),
+                threshold_micros=threshold_micros,
             )
             return WalletPayload(wallet=Wallet.from_instance(wallet))
 

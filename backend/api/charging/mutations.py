@@ -8,25 +8,26 @@ from datetime import datetime, timedelta
 import strawberry
 from strawberry.types import Info
 
-from backend.api.context import principal_of
-from backend.api.errors import payload_or_user_errors
-from backend.api.payloads import (
+from backend.api.charging.payloads import (
     ConversationPayload,
     HoldPayload,
-    PartnerPayload,
     RateCardPayload,
     WebhookEventPayload,
 )
-from backend.api.types import (
+from backend.api.charging.types import (
     Conversation,
     ConversationCategory,
     Hold,
-    LedgerEntry,
-    Partner,
     PricingModel,
     Rate,
     WebhookEvent,
 )
+from backend.api.context import principal_of
+from backend.api.errors import payload_or_user_errors
+from backend.api.inputs import id_of
+from backend.api.tenants.payloads import PartnerPayload
+from backend.api.tenants.types import Partner
+from backend.api.wallets.types import LedgerEntry
 from backend.domain import access, charging, holds, rates, tenants, validation
 from backend.domain.channels import normalise_phone_number
 from backend.domain.errors import DuplicateRecipient, InvalidArgument, InvalidPhoneNumber, NotFound
@@ -89,9 +90,10 @@ class ChargingMutations:
         self, info: Info, partner_id: strawberry.ID, app_secret: str, verify_token: str
     ) -> PartnerPayload:
         async def build() -> PartnerPayload:
+            access.require_role(principal_of(info), Role.ADMIN, Role.PARTNER)
             partner = await tenants.configure_whatsapp_webhook(
                 principal_of(info),
-                partner_id=partner_id,
+                partner_id=id_of(partner_id, "partnerId"),
                 app_secret=app_secret,
                 verify_token=verify_token,
             )

@@ -1,1 +1,0 @@
-"""Mutation roots, one module per area; ``backend.api.schema`` merges them."""
