@@ -5,7 +5,7 @@ Alerts that fire "once per crossing" (LOW_DAYS, LOW_BALANCE) use an *open* key
 per tenant and clear it when resolved, so the next crossing fires again;
 channel alerts keep a key per channel and expiry date forever.
 
-The threshold alerts are kept true to the balance by ``reconcile_*``: called
+The threshold alerts are kept true to the balance by ``reconcile``: called
 by the reactions to a committed movement that crossed a threshold, with the
 balance row locked, they raise or resolve to match the balance as it is
 *now*. So two crossings reacted to out of order still end right, and the jobs
@@ -16,6 +16,8 @@ to subscribers (its whole row) and to the partner's alert webhooks.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -140,58 +142,69 @@ async def _has_open(conn: BaseDBAsyncClient, dedupe_key: str) -> bool:
     return bool(rows)
 
 
-async def reconcile_low_balance(wallet_id: int) -> None:
-    """LOW_BALANCE open exactly while the balance is below the wallet's threshold."""
+@dataclass(frozen=True)
+class _Threshold:
+    """A once-per-crossing alert on a balance row: which columns, which key, what it says."""
+
+    kind: AlertKind
+    balance_column: str
+    threshold_column: str
+    dedupe_key: Callable[[int], str]
+    lock: Callable[[BaseDBAsyncClient, int], Awaitable[dict | None]]
+    message: Callable[[int, int], str]
+    # The alert's partner_id, customer_id and wallet_id, from the row.
+    owners: Callable[[dict], dict[str, int | None]]
+
+
+LOW_BALANCE = _Threshold(
+    kind=AlertKind.LOW_BALANCE,
+    balance_column="balance_micros",
+    threshold_column="low_balance_threshold_micros",
+    dedupe_key=low_balance_key,
+    lock=locking.lock_wallet,
+    message=lambda balance, threshold: (
+        f"The wallet balance is {format_micros(balance)}, below the threshold of "
+        f"{format_micros(threshold)}."
+    ),
+    owners=lambda row: {
+        "partner_id": row["partner_id"],
+        "customer_id": row["customer_id"],
+        "wallet_id": row["id"],
+    },
+)
+LOW_DAYS = _Threshold(
+    kind=AlertKind.LOW_DAYS,
+    balance_column="day_balance",
+    threshold_column="low_days_threshold",
+    dedupe_key=low_days_key,
+    lock=locking.lock_partner,
+    message=lambda balance, threshold: (
+        f"The day balance is {balance} days, below the threshold of {threshold}."
+    ),
+    owners=lambda row: {"partner_id": row["id"]},
+)
+
+
+async def reconcile(alert: _Threshold, row_id: int) -> None:
+    """The alert open exactly while the row's balance is below its threshold, as it is now."""
     async with unit_of_work.transaction() as conn:
-        wallet = await locking.lock_wallet(conn, wallet_id)
-        if wallet is None:
-            return
-        await settle_low_balance(conn, wallet)
+        row = await alert.lock(conn, row_id)
+        if row is not None:
+            await settle(conn, alert, row)
 
 
-async def settle_low_balance(conn: BaseDBAsyncClient, wallet: dict) -> None:
-    """Raise or resolve LOW_BALANCE to match ``wallet`` (a row, locked, with ``partner_id``)."""
-    threshold, balance = wallet["low_balance_threshold_micros"], wallet["balance_micros"]
-    key = low_balance_key(wallet["id"])
+async def settle(conn: BaseDBAsyncClient, alert: _Threshold, row: dict) -> None:
+    """Raise or resolve ``alert`` to match ``row`` (locked by the caller)."""
+    threshold, balance = row[alert.threshold_column], row[alert.balance_column]
+    key = alert.dedupe_key(row["id"])
     if threshold is not None and balance < threshold:
         if not await _has_open(conn, key):
             await raise_alert(
                 conn,
-                kind=AlertKind.LOW_BALANCE,
-                message=(
-                    f"The wallet balance is {format_micros(balance)}, below the threshold of "
-                    f"{format_micros(threshold)}."
-                ),
+                kind=alert.kind,
+                message=alert.message(balance, threshold),
                 dedupe_key=key,
-                partner_id=wallet["partner_id"],
-                customer_id=wallet["customer_id"],
-                wallet_id=wallet["id"],
-            )
-    else:
-        await resolve_open(conn, key)
-
-
-async def reconcile_low_days(partner_id: int) -> None:
-    """LOW_DAYS open exactly while the day balance is below the partner's threshold."""
-    async with unit_of_work.transaction() as conn:
-        partner = await locking.lock_partner(conn, partner_id)
-        if partner is None:
-            return
-        await settle_low_days(conn, partner)
-
-
-async def settle_low_days(conn: BaseDBAsyncClient, partner: dict) -> None:
-    """Raise or resolve LOW_DAYS to match ``partner`` (a row, locked)."""
-    threshold, balance = partner["low_days_threshold"], partner["day_balance"]
-    key = low_days_key(partner["id"])
-    if threshold is not None and balance < threshold:
-        if not await _has_open(conn, key):
-            await raise_alert(
-                conn,
-                kind=AlertKind.LOW_DAYS,
-                message=f"The day balance is {balance} days, below the threshold of {threshold}.",
-                dedupe_key=key,
-                partner_id=partner["id"],
+                **alert.owners(row),
             )
     else:
         await resolve_open(conn, key)
@@ -214,7 +227,7 @@ async def sweep() -> int:
         " ORDER BY p.id"
     )
     for row in wallets:
-        await reconcile_low_balance(row["id"])
+        await reconcile(LOW_BALANCE, row["id"])
     for row in partners:
-        await reconcile_low_days(row["id"])
+        await reconcile(LOW_DAYS, row["id"])
     return len(wallets) + len(partners)

@@ -106,5 +106,5 @@ async def set_low_days_threshold(
         # Moving the threshold past the balance is a crossing too, either way.
         current = await locking.lock_partner(conn, partner.id)
         await Partner.filter(id=partner.id).using_db(conn).update(low_days_threshold=days)
-        await alerts.settle_low_days(conn, {**current, "low_days_threshold": days})
+        await alerts.settle(conn, alerts.LOW_DAYS, {**current, "low_days_threshold": days})
     return await Partner.get(id=partner.id)

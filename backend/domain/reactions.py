@@ -7,7 +7,7 @@ committed transaction here, once, in order. From them this module decides:
   (the wallet and the entry, the partner and the day entry);
 - **threshold alerts**: a wallet or day balance that crossed its low
   threshold, either way, has its alert reconciled with the balance as it is
-  now (``alerts.reconcile_*``);
+  now (``alerts.reconcile``);
 - **auto-recharge**: a wallet that crossed its recharge threshold downwards
   asks the payment gateway, on its own task, once per crossing however many
   debits crossed together (they serialise on the wallet row, so one of them
@@ -70,14 +70,14 @@ class Reactions:
             before, after = first.balance_before_micros, last.balance_after_micros
             row = last.wallet_row
             if _crossed(before, after, row["low_balance_threshold_micros"]):
-                await alerts.reconcile_low_balance(wallet_id)
+                await alerts.reconcile(alerts.LOW_BALANCE, wallet_id)
             recharge_at = row["recharge_threshold_micros"]
             if recharge_at is not None and before >= recharge_at > after:
                 recharge.start_attempt(wallet_id)
         for partner_id, (first, last) in _spans(movements, DayMovement, "partner_id").items():
             threshold = last.partner_row["low_days_threshold"]
             if _crossed(first.balance_before, last.balance_after, threshold):
-                await alerts.reconcile_low_days(partner_id)
+                await alerts.reconcile(alerts.LOW_DAYS, partner_id)
 
 
 def install() -> None:

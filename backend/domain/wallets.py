@@ -193,5 +193,7 @@ async def set_low_balance_threshold(
         # Moving the threshold past the balance is a crossing too, either way.
         current = await locking.lock_wallet(conn, wallet.id)
         await Wallet.filter(id=wallet.id).using_db(conn).update(low_balance_threshold_micros=micros)
-        await alerts.settle_low_balance(conn, {**current, "low_balance_threshold_micros": micros})
+        await alerts.settle(
+            conn, alerts.LOW_BALANCE, {**current, "low_balance_threshold_micros": micros}
+        )
     return await Wallet.get(id=wallet.id)

@@ -192,3 +192,49 @@ async def test_delivering_events_reads_nothing_from_the_database(admin):
     assert len(seen) == 1
     for stream in (own, partner_wide, days):
         await stream.aclose()
+
+
+class ReactsToNothing:
+    """A worker that died between the commit and its reaction, as the books see it."""
+
+    def events(self, movements) -> list:
+        return []
+
+    async def react(self, movements) -> None:
+        return None
+
+
+async def test_the_jobs_sweep_puts_right_an_alert_whose_reaction_never_ran(admin):
+    from backend.domain import reactions, unit_of_work
+    from backend.jobs import runner
+
+    t = await make_tenant(admin, funds="20")
+    await t.partner.mutate(THRESHOLD, {"w": t.wallet_id, "t": "10"})
+    wallet_id = int(t.wallet_id)
+
+    async def move(micros: int) -> None:
+        async with transaction() as conn:
+            await ledger.post(
+                conn, wallet_id=wallet_id, amount_micros=micros, kind=LedgerEntryKind.ADJUSTMENT
+            )
+
+    unit_of_work.install_reactor(ReactsToNothing())
+    try:
+        await move(-15_000_000)  # across the threshold, and nobody reacted
+    finally:
+        reactions.install()
+    assert await Alert.filter(wallet_id=wallet_id).count() == 0
+    report = await runner.run_once()
+    assert report["threshold-alerts"] == 1
+    (alert,) = await Alert.filter(wallet_id=wallet_id)
+    assert alert.kind == "LOW_BALANCE" and alert.resolved_at is None
+
+    unit_of_work.install_reactor(ReactsToNothing())
+    try:
+        await move(15_000_000)  # back above, and again nobody reacted
+    finally:
+        reactions.install()
+    assert (await runner.run_once())["threshold-alerts"] == 1
+    await alert.refresh_from_db()
+    assert alert.resolved_at is not None
+    assert (await runner.run_once())["threshold-alerts"] == 0  # nothing left to put right
