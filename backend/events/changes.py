@@ -18,12 +18,18 @@ from backend.events.bus import Event
 
 Row = dict[str, Any]
 
+# Columns never carried by an event (they would travel through Redis to every
+# worker): a partner's WhatsApp app secret and verify token.
+SECRET_COLUMNS = frozenset({"whatsapp_app_secret", "whatsapp_verify_token"})
+
 
 def json_safe(row: Row) -> Row:
-    """The row with datetimes as ISO text and enums as their values (as Redis will carry it)."""
+    """The row as Redis will carry it: datetimes as ISO text, enums as their values, no secrets."""
     safe: Row = {}
     for column, value in row.items():
-        if isinstance(value, datetime | date):
+        if column in SECRET_COLUMNS:
+            value = None
+        elif isinstance(value, datetime | date):
             value = value.isoformat()
         elif isinstance(value, Enum):
             value = value.value

@@ -238,3 +238,26 @@ async def test_the_jobs_sweep_puts_right_an_alert_whose_reaction_never_ran(admin
     await alert.refresh_from_db()
     assert alert.resolved_at is not None
     assert (await runner.run_once())["threshold-alerts"] == 0  # nothing left to put right
+
+
+async def test_events_never_carry_a_partners_secrets(admin):
+    """Events travel through Redis to every worker: the partner row goes without its secrets."""
+    t = await make_tenant(admin)
+    await t.partner.mutate(
+        """mutation($p: ID!) { configureWhatsAppWebhook(partnerId: $p, appSecret: "meta-app-secret",
+             verifyToken: "verify-me") { userErrors { code } } }""",
+        {"p": t.partner_id},
+    )
+    subscription = bus.subscribe([f"partner:{t.partner_id}:days"])
+    try:
+        async with transaction() as conn:
+            await day_ledger.post(
+                conn, partner_id=int(t.partner_id), days=3, kind=DayEntryKind.PURCHASE, comment="x"
+            )
+        event = subscription.queue.get_nowait()
+        partner = event.data["partner"]
+        assert partner["id"] == int(t.partner_id) and partner["day_balance"] == 3
+        assert partner["whatsapp_app_secret"] is None and partner["whatsapp_verify_token"] is None
+        assert "meta-app-secret" not in str(event.data) and "verify-me" not in str(event.data)
+    finally:
+        bus.unsubscribe(subscription)
