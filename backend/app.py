@@ -220,13 +220,13 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         jobs: asyncio.Task | None = None
-        # Subscribed before the first request, so no revocation can slip past.
-        control_listener = asyncio.create_task(control.listen())
         redis_bus = None
         if settings.redis_url:
             redis_bus = RedisBus(settings.redis_url, settings.redis_channel)
             await redis_bus.start()
             bus.use(redis_bus)
+        # On the bus just chosen, before the first request, so no revocation slips past.
+        control_listener = asyncio.create_task(control.listen())
         if manage_db:
             await init_db(settings)
             if settings.jobs_interval_seconds > 0:
