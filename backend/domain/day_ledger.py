@@ -140,7 +140,7 @@ async def _explain_refusal(conn: BaseDBAsyncClient, partner_id: int, days: int) 
         dialect_sql(conn, "SELECT day_balance FROM partners WHERE id = $1"), [partner_id]
     )
     if not rows:
-        raise NotFound("No such partner.", field="partnerId")
+        raise NotFound("No such partner.", field="partner_id")
     if days > 0:
         raise InvalidDays("This would take the day balance past its largest value.", field="days")
     raise InsufficientDays(

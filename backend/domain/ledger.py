@@ -232,7 +232,7 @@ async def _explain_refusal(
         [wallet_id],
     )
     if not rows or not tenant.allows(rows[0]["partner_id"], rows[0]["customer_id"]):
-        raise NotFound("No such wallet.", field="walletId")
+        raise NotFound("No such wallet.", field="wallet_id")
     row = rows[0]
     if amount_micros > 0:
         raise InvalidAmount(
