@@ -89,7 +89,7 @@ async def authorize_broadcast(
         (channel,) = await lock_channels(conn, [channel.id])
         now = clock.now()
         if effective_status(channel, now) not in LIVE:
-            raise ChannelInactive("The channel is not active; extend it first.", field="channelId")
+            raise ChannelInactive("The channel is not active; extend it first.", field="channel_id")
         customer = await Customer.get(id=channel.customer_id).using_db(conn)
         if customer.suspended:
             raise CustomerSuspended("Broadcasting is suspended until the overdue invoice is paid.")
@@ -235,10 +235,10 @@ async def _close(conn: BaseDBAsyncClient, hold: Hold, status: HoldStatus) -> int
 async def get_hold(principal: Principal, hold_id: int) -> Hold:
     hold = await Hold.get_or_none(id=hold_id)
     if hold is None:
-        raise NotFound("No such hold.", field="holdId")
+        raise NotFound("No such hold.", field="hold_id")
     wallet = await Wallet.get(id=hold.wallet_id).select_related("customer")
     if not access.can_see_customer(principal, wallet.customer):
-        raise NotFound("No such hold.", field="holdId")
+        raise NotFound("No such hold.", field="hold_id")
     return hold
 
 
@@ -248,7 +248,7 @@ async def release_hold(principal: Principal, *, hold_id: int) -> Hold:
     async with transaction() as conn:
         locked = await locking.lock_hold(conn, hold.id)
         if locked.status != HoldStatus.ACTIVE:
-            raise InvalidArgument(f"The hold is already {locked.status}.", field="holdId")
+            raise InvalidArgument(f"The hold is already {locked.status}.", field="hold_id")
         await _close(conn, locked, HoldStatus.RELEASED)
     return await Hold.get(id=hold.id)
 

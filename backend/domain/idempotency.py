@@ -38,7 +38,7 @@ def validate_key(key: str | None) -> str | None:
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
         raise InvalidArgument(
             f"An idempotency key is 1 to {MAX_KEY_LENGTH} non-blank characters.",
-            field="idempotencyKey",
+            field="idempotency_key",
         )
     return key
 
@@ -91,6 +91,6 @@ async def run_once(
     if record["request_hash"] != fingerprint or record["operation"] != operation:
         raise IdempotencyKeyReused(
             "This idempotency key was already used for a different request.",
-            field="idempotencyKey",
+            field="idempotency_key",
         )
     return json.loads(record["result"]), True
