@@ -18,6 +18,9 @@ from tests.factories import PURCHASE_DAYS, make_tenant
 
 REGISTER = """mutation($p: ID!, $u: String!) { registerAlertWebhook(partnerId: $p, url: $u) {
   webhook { id url } secret userErrors { field code } } }"""
+# The receivers here listen on 127.0.0.1, which only this setting lets a webhook reach.
+pytestmark = pytest.mark.usefixtures("allow_loopback_webhooks")
+
 THRESHOLD = """mutation($p: ID!, $d: Int) { setLowDaysThreshold(partnerId: $p, days: $d) { userErrors { code } } }"""
 
 

@@ -1,0 +1,36 @@
+"""Secrets at rest: the secret columns widen to hold Fernet tokens, then the secrets
+stored in clear until now are encrypted with the first key (backend/secret_box.py)."""
+
+from tortoise import fields, migrations
+from tortoise.migrations import operations as ops
+
+from backend import secret_box
+
+
+async def seal_secrets_in_clear(apps, schema_editor) -> None:
+    # Every value before this migration is in clear; from here on only sealed ones are written.
+    await secret_box.transform_stored(schema_editor.client, secret_box.seal)
+
+
+async def open_sealed_secrets(apps, schema_editor) -> None:
+    await secret_box.transform_stored(schema_editor.client, secret_box.open_sealed)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("models", "0011_recharge_attempts")]
+
+    initial = False
+
+    operations = [
+        ops.AlterField(
+            model_name="Partner",
+            name="whatsapp_app_secret",
+            field=fields.CharField(null=True, max_length=1500),
+        ),
+        ops.AlterField(
+            model_name="AlertWebhook",
+            name="secret",
+            field=fields.CharField(max_length=500),
+        ),
+        ops.RunPython(seal_secrets_in_clear, open_sealed_secrets),
+    ]
