@@ -20,6 +20,7 @@ The secret is stored encrypted (``backend.secret_box``) and shown once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -91,10 +92,11 @@ def _refusal(address: IPAddress, *, allow_loopback: bool) -> str | None:
 async def _resolve(host: str, port: int) -> list[IPAddress]:
     """Every address the system resolver gives for ``host`` (IP literals in any spelling)."""
     loop = asyncio.get_running_loop()
+    # The C library's resolver (the one every other program uses), in a thread: it
+    # reads every spelling of an address (0x7f000001, 2130706433, 0177.0.0.1) as it does.
+    lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), RESOLVE_TIMEOUT_SECONDS
-        )
+        infos = await asyncio.wait_for(loop.run_in_executor(None, lookup), RESOLVE_TIMEOUT_SECONDS)
     except (OSError, TimeoutError, UnicodeError) as error:
         raise UnsafeTarget(f"the host {host!r} does not resolve") from error
     addresses: list[IPAddress] = []

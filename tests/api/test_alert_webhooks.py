@@ -29,6 +29,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.status = 200
+        self.location: str | None = None  # sent with the answer (a redirect)
         self.requests: list[tuple[dict, bytes]] = []
         receiver = self
 
@@ -37,6 +38,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
                 self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.end_headers()
 
             def log_message(self, *args) -> None:
