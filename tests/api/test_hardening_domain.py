@@ -12,16 +12,20 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
 
+import asyncpg
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from tortoise import Tortoise
 
 from backend import secret_box
+from backend.db import init_db
 from backend.domain.models import AlertDelivery, AlertWebhook, Partner
 from backend.domain.unit_of_work import drain_after_commit
 from backend.settings import get_settings
@@ -461,3 +465,58 @@ def test_the_development_key_is_created_once_mode_0600_by_racing_processes(tmp_p
     assert {Fernet(key).decrypt(token.encode()) for token in tokens} == {b"x"}
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert [path.name for path in key_file.parent.iterdir()] == ["secret.key"]
+
+
+async def test_the_migration_encrypts_the_secrets_stored_in_clear(database, tmp_path):
+    """0012 on a database holding secrets in clear (written before it): sealed afterwards."""
+    from tortoise.migrations.api.migrate import migrate
+
+    from backend.db import close_db, run_migrations, tortoise_config
+    from tests.conftest import PG_ADMIN_URL
+
+    admin = None
+    if database.kind == "sqlite":
+        url = f"sqlite://{tmp_path / 'before-0012.sqlite3'}"
+    else:
+        name = f"daybook_test_0012_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(PG_ADMIN_URL)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    settings = database.settings(url)
+    try:
+        try:
+            await migrate(config=tortoise_config(settings), target="models.0011_recharge_attempts")
+        finally:
+            await close_db()
+        rows = [
+            "INSERT INTO partners (id, name, currency_code, day_price_micros,"
+            " markup_percent_micros, trial_eligible, day_balance, created_at,"
+            " whatsapp_app_secret) VALUES (1, 'P', 'USD', 0, 0, FALSE, 0,"
+            " '2026-01-01 00:00:00+00:00', 'clear-app-secret-1')",
+            "INSERT INTO alert_webhooks (id, partner_id, url, secret, created_at)"
+            " VALUES (1, 1, 'https://hooks.example.invalid/', 'clear-hook-secret-1',"
+            " '2026-01-01 00:00:00+00:00')",
+        ]
+        if admin is None:
+            with sqlite3.connect(url.removeprefix("sqlite://")) as conn:
+                for sql in rows:
+                    conn.execute(sql)
+        else:
+            conn = await asyncpg.connect(url)
+            for sql in rows:
+                await conn.execute(sql)
+            await conn.close()
+        await run_migrations(settings)
+        await init_db(settings)
+        try:
+            partners = await _stored("partners", "whatsapp_app_secret")
+            hooks = await _stored("alert_webhooks", "secret")
+        finally:
+            await close_db()
+        assert [secret_box.open_sealed(value) for value in partners] == ["clear-app-secret-1"]
+        assert [secret_box.open_sealed(value) for value in hooks] == ["clear-hook-secret-1"]
+        assert "clear" not in partners[0] + hooks[0]
+    finally:
+        if admin is not None:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
