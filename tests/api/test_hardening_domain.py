@@ -147,20 +147,27 @@ async def test_loopback_needs_the_setting_and_credentials_are_refused_even_then(
     assert len(receiver.requests) == 1
 
 
+async def _alert_through(admin, fake_dns, host: str, port: int, answers: list[list[str]]):
+    """A partner whose webhook names ``host`` (answered by ``answers``, one per lookup)
+    raises an alert; returns the tenant, its delivery and the lookups made."""
+    fake_answers, lookups = fake_dns
+    fake_answers[host] = answers
+    t = await make_tenant(admin)
+    await t.partner.mutate(REGISTER, {"p": t.partner_id, "u": f"http://{host}:{port}/a?x=1"})
+    await t.partner.mutate(THRESHOLD, {"p": t.partner_id, "d": 10})
+    await drain_after_commit()
+    return t, await AlertDelivery.get(), lookups
+
+
 async def test_delivery_connects_to_the_address_it_checked(
     admin, receiver, allow_loopback_webhooks, fake_dns
 ):
-    answers, lookups = fake_dns
     port = receiver.server.server_address[1]
     # One answer for the check at registration, one for the check at delivery; the
     # HTTP client asking again would get none (the connection is pinned to the check).
-    answers["hooks.daybook.invalid"] = [["127.0.0.1"], ["127.0.0.1"]]
-    t = await make_tenant(admin)
-    url = f"http://hooks.daybook.invalid:{port}/alerts?x=1"
-    await t.partner.mutate(REGISTER, {"p": t.partner_id, "u": url})
-    await t.partner.mutate(THRESHOLD, {"p": t.partner_id, "d": 10})
-    await drain_after_commit()
-    delivery = await AlertDelivery.get()
+    _, delivery, lookups = await _alert_through(
+        admin, fake_dns, "hooks.daybook.invalid", port, [["127.0.0.1"], ["127.0.0.1"]]
+    )
     assert (delivery.status, delivery.last_error) == ("DELIVERED", None)
     assert lookups == ["hooks.daybook.invalid"] * 2
     headers, _ = receiver.requests[0]
@@ -170,18 +177,15 @@ async def test_delivery_connects_to_the_address_it_checked(
 async def test_dns_rebinding_to_a_private_address_is_refused_at_delivery_and_recorded(
     admin, receiver, allow_loopback_webhooks, fake_dns
 ):
-    answers, lookups = fake_dns
-    port = receiver.server.server_address[1]
     # Harmless at registration, private at delivery: refused before connecting. Any
     # further lookup fails, so nothing here can ever reach 10.0.0.1.
-    answers["rebind.daybook.invalid"] = [["127.0.0.1"], ["10.0.0.1"]]
-    t = await make_tenant(admin)
-    await t.partner.mutate(
-        REGISTER, {"p": t.partner_id, "u": f"http://rebind.daybook.invalid:{port}/x"}
+    t, delivery, lookups = await _alert_through(
+        admin,
+        fake_dns,
+        "rebind.daybook.invalid",
+        receiver.server.server_address[1],
+        [["127.0.0.1"], ["10.0.0.1"]],
     )
-    await t.partner.mutate(THRESHOLD, {"p": t.partner_id, "d": 10})
-    await drain_after_commit()
-    delivery = await AlertDelivery.get()
     assert delivery.status == "FAILED" and delivery.attempts == 1
     assert delivery.last_error.startswith("refused:") and "private address" in delivery.last_error
     assert delivery.next_attempt_at is None
