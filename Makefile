@@ -44,6 +44,8 @@ browser:
 	@command -v chromium >/dev/null || { echo "chromium is missing and could not be installed"; exit 1; }
 	@test -f $(DEJAVU) || { echo "$(DEJAVU) is missing and could not be installed"; exit 1; }
 
+# Stored secrets are encrypted (backend/secret_box.py): with DAYBOOK_SECRET_KEYS unset,
+# `daybook migrate` creates the development key var/secret.key (mode 0600) the first time.
 run: install
 	$(BIN)/daybook migrate
 	@$(BIN)/daybook seed-demo > var/demo-key.txt

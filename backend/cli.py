@@ -27,6 +27,16 @@ def _with_db(body: Callable[[], Awaitable[Any]]) -> Any:
     return asyncio.run(run())
 
 
+def _require_secret_keys() -> None:
+    """Refuse to go on without a key for stored secrets (production), with what to do."""
+    from backend import secret_box
+
+    try:
+        secret_box.load_keys(get_settings())
+    except secret_box.SecretKeyMissing as missing:
+        raise click.ClickException(str(missing)) from missing
+
+
 def default_workers(settings: Settings) -> int:
     """One worker per core where several can work together, else one.
 
@@ -59,6 +69,7 @@ def serve(host: str, port: int, workers: int | None) -> None:
     """Serve the API (GraphQL, health, metrics) with uvicorn."""
     import uvicorn
 
+    _require_secret_keys()
     if workers is None:
         workers = default_workers(get_settings())
 
@@ -101,6 +112,7 @@ def migrate() -> None:
     """Create or update the database schema."""
     from backend.domain.rates import load_shipped_rate_card
 
+    _require_secret_keys()
     asyncio.run(run_migrations())
     click.echo(f"migrated {get_settings().database_url.split('@')[-1]}")
     card = _with_db(load_shipped_rate_card)
@@ -140,6 +152,27 @@ def jobs(loop: bool, interval: float) -> None:
         return
     for name, report in _with_db(runner.run_once).items():
         click.echo(f"{name}: {report}")
+
+
+@main.command("rotate-secrets")
+def rotate_secrets() -> None:
+    """Re-encrypt every stored secret with the first key of DAYBOOK_SECRET_KEYS."""
+    from backend import secret_box
+    from backend.domain.unit_of_work import transaction
+
+    _require_secret_keys()
+
+    async def rotate() -> int:
+        async with transaction() as conn:
+            return await secret_box.rotate_stored(conn)
+
+    try:
+        count = _with_db(rotate)
+    except secret_box.SecretUnreadable as unreadable:
+        raise click.ClickException(
+            f"{unreadable}: keep every old key in DAYBOOK_SECRET_KEYS until rotation is done"
+        ) from unreadable
+    click.echo(f"re-encrypted {count} stored secret(s) with the first key")
 
 
 @main.command()

@@ -39,6 +39,16 @@ class Settings:
     # Freeze start-up objects and collect less often (backend/app.py); off to measure the difference.
     tune_gc: bool = True
 
+    # --- Domain hardening (issue 12): secrets at rest, alert-webhook targets ---
+    # Fernet keys for stored secrets, newest first (DAYBOOK_SECRET_KEYS, comma-separated):
+    # the first encrypts, all decrypt. Empty: outside production, the development key
+    # file below (created once); in production, start-up is refused (backend/secret_box.py).
+    secret_keys: tuple[str, ...] = ()
+    secret_key_file: Path = PROJECT_ROOT / "var" / "secret.key"
+    # Alert webhooks may target loopback addresses (DAYBOOK_ALLOW_LOOPBACK_WEBHOOKS=1):
+    # development and tests only; private, link-local and reserved ones never.
+    allow_loopback_webhooks: bool = False
+
     @property
     def production(self) -> bool:
         return self.env == "production"
@@ -64,4 +74,14 @@ def get_settings() -> Settings:
         redis_channel=os.environ.get("DAYBOOK_REDIS_CHANNEL", "daybook:events"),
         tune_gc=os.environ.get("DAYBOOK_GC_TUNING", "1") != "0",
         metrics_token=os.environ.get("DAYBOOK_METRICS_TOKEN") or None,
+        # Domain hardening (issue 12).
+        secret_keys=tuple(
+            key.strip()
+            for key in os.environ.get("DAYBOOK_SECRET_KEYS", "").split(",")
+            if key.strip()
+        ),
+        secret_key_file=Path(
+            os.environ.get("DAYBOOK_SECRET_KEY_FILE") or PROJECT_ROOT / "var" / "secret.key"
+        ),
+        allow_loopback_webhooks=os.environ.get("DAYBOOK_ALLOW_LOOPBACK_WEBHOOKS", "0") == "1",
     )

@@ -155,6 +155,18 @@ def redis_channel() -> str:
 
 
 @pytest.fixture
+def allow_loopback_webhooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Alert webhooks may reach 127.0.0.1 (local receivers), as in development."""
+    from backend.settings import get_settings
+
+    monkeypatch.setenv("DAYBOOK_ALLOW_LOOPBACK_WEBHOOKS", "1")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def frozen_clock() -> Iterator[FrozenClock]:
     frozen = FrozenClock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
     clock.use(frozen)

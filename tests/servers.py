@@ -24,6 +24,17 @@ def env_for(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def production_env(**extra: str) -> dict[str, str]:
+    """What a production server needs: DAYBOOK_ENV and a key for stored secrets (a fresh one)."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "DAYBOOK_ENV": "production",
+        "DAYBOOK_SECRET_KEYS": Fernet.generate_key().decode(),
+        **extra,
+    }
+
+
 def daybook(database_url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*DAYBOOK, *args],

@@ -5,17 +5,32 @@ alert is never forgotten; the POST happens after commit and, when it fails,
 again from the jobs loop with exponential backoff (30 s, 1 min, 2 min, ...)
 until it succeeds or 24 hours have passed. The receiver checks
 ``X-Daybook-Signature: sha256=<HMAC-SHA256 of the body with the webhook's secret>``.
+
+The target is checked at registration and again at every delivery (no SSRF):
+the host is resolved once with the system resolver, every address it resolves
+to must be public (not loopback, private, link-local, multicast, reserved or
+unspecified, IPv4-mapped IPv6 included), and the POST connects to that checked
+address itself, with the URL's host in the Host header and as the TLS server
+name, so a DNS answer that changes in between (rebinding) is never followed.
+URLs with credentials are refused; redirects are not followed. Loopback is
+allowed only with ``DAYBOOK_ALLOW_LOOPBACK_WEBHOOKS=1`` (development, tests).
+The secret is stored encrypted (``backend.secret_box``) and shown once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
+import socket
+from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import httpx
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -27,12 +42,122 @@ from backend.domain.clock import clock
 from backend.domain.errors import InvalidArgument, NotFound
 from backend.domain.models import Alert, AlertDelivery, AlertWebhook, DeliveryStatus, Role
 from backend.domain.unit_of_work import transaction
+from backend.secret_box import open_sealed, seal
+from backend.settings import get_settings
 
 log = logging.getLogger("daybook.alert_webhooks")
 
 GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_RETRY = timedelta(seconds=30)
 TIMEOUT_SECONDS = 10
+RESOLVE_TIMEOUT_SECONDS = 5
+MAX_URL_LENGTH = 2000
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UnsafeTarget(Exception):
+    """A webhook URL Daybook will not connect to; the message says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a POST goes: the checked address, and the URL's own host for Host and TLS."""
+
+    url: str  # the URL with the checked address in place of the host
+    host_header: str
+    server_name: str
+    address: IPAddress
+
+
+def _refusal(address: IPAddress, *, allow_loopback: bool) -> str | None:
+    """Why an address may not be connected to, or None."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return None if allow_loopback else "a loopback address"
+    for kind, flag in (
+        ("an unspecified address", address.is_unspecified),
+        ("a link-local address", address.is_link_local),
+        ("a multicast address", address.is_multicast),
+        ("a private address", address.is_private),
+        ("a reserved address", address.is_reserved),
+        ("an address that is not public", not address.is_global),
+    ):
+        if flag:
+            return kind
+    return None
+
+
+async def _resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address the system resolver gives for ``host`` (IP literals in any spelling)."""
+    loop = asyncio.get_running_loop()
+    # The C library's resolver (the one every other program uses), in a thread: it
+    # reads every spelling of an address (0x7f000001, 2130706433, 0177.0.0.1) as it does.
+    lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        infos = await asyncio.wait_for(loop.run_in_executor(None, lookup), RESOLVE_TIMEOUT_SECONDS)
+    except (OSError, TimeoutError, UnicodeError) as error:
+        raise UnsafeTarget(f"the host {host!r} does not resolve") from error
+    addresses: list[IPAddress] = []
+    for _family, _type, _proto, _name, sockaddr in infos:
+        # An IPv6 sockaddr may carry a scope ("fe80::1%eth0"): the address is before the %.
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise UnsafeTarget(f"the host {host!r} does not resolve")
+    return addresses
+
+
+def _parse(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, path and query) of an acceptable URL, else UnsafeTarget."""
+    clean = url.strip()
+    printable = clean.isascii() and clean.isprintable() and " " not in clean
+    try:
+        parts = urlsplit(clean)
+        port = parts.port
+    except ValueError as error:
+        raise UnsafeTarget("the URL must be an http:// or https:// address") from error
+    if (
+        not printable
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or not parts.hostname
+        or len(clean) > MAX_URL_LENGTH
+    ):
+        raise UnsafeTarget("the URL must be an http:// or https:// address")
+    if "@" in parts.netloc or parts.username is not None or parts.password is not None:
+        raise UnsafeTarget("the URL must not carry credentials (user:password@)")
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return parts.scheme, parts.hostname, port, path
+
+
+async def check_target(url: str) -> Target:
+    """Resolve the URL's host once and check every address; the first one is connected to."""
+    scheme, host, port, path = _parse(url)
+    allow_loopback = get_settings().allow_loopback_webhooks
+    addresses = await _resolve(host, port)
+    for address in addresses:
+        why = _refusal(address, allow_loopback=allow_loopback)
+        if why is not None:
+            raise UnsafeTarget(f"the host {host!r} resolves to {why} ({address})")
+    address = addresses[0]
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    default_port = 443 if scheme == "https" else 80
+    host_header = host if port == default_port else f"{host}:{port}"
+    if ":" in host:  # an IPv6 literal in the URL
+        host_header = f"[{host}]" if port == default_port else f"[{host}]:{port}"
+    return Target(
+        url=f"{scheme}://{literal}:{port}{path}",
+        host_header=host_header,
+        server_name=host,
+        address=address,
+    )
 
 
 def signature(body: bytes, secret: str) -> str:
@@ -43,18 +168,17 @@ async def register(principal: Principal, *, partner_id: int, url: str) -> AlertW
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     partner = await access.get_partner(principal, partner_id)
     clean = (url or "").strip()
-    parsed = urlparse(clean)
-    printable = clean.isascii() and clean.isprintable() and " " not in clean
-    if (
-        not printable
-        or parsed.scheme not in ("http", "https")
-        or not parsed.netloc
-        or len(clean) > 2000
-    ):
-        raise InvalidArgument("The URL must be an http:// or https:// address.", field="url")
-    return await AlertWebhook.create(
-        partner_id=partner.id, url=clean, secret=secrets.token_urlsafe(32), created_at=clock.now()
+    try:
+        await check_target(clean)
+    except UnsafeTarget as refused:
+        raise InvalidArgument(f"Refused webhook URL: {refused}.", field="url") from refused
+    secret = secrets.token_urlsafe(32)
+    hook = await AlertWebhook.create(
+        partner_id=partner.id, url=clean, secret=seal(secret), created_at=clock.now()
     )
+    # Shown once: the returned instance carries the secret in clear, the row keeps it sealed.
+    hook.secret = secret
+    return hook
 
 
 async def remove(principal: Principal, *, webhook_id: int) -> AlertWebhook:
@@ -125,23 +249,37 @@ async def deliver(delivery_id: int) -> DeliveryStatus | None:
         return None
     delivery = await AlertDelivery.get(id=delivery_id).select_related("webhook", "alert")
     body = _body(delivery.alert)
-    status_code, error = None, None
+    status_code, error, refused = None, None, False
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS) as client:
-            response = await client.post(
-                delivery.webhook.url,
-                content=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Daybook-Signature": signature(body, delivery.webhook.secret),
-                    "X-Daybook-Delivery": str(delivery.id),
-                },
-            )
-        status_code = response.status_code
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except Exception as failure:  # any failure to POST is a failed attempt, never a crash
-        error = f"{type(failure).__name__}: {failure}"[:500]
+        target = await check_target(delivery.webhook.url)
+    except UnsafeTarget as unsafe:
+        # Checked again at every delivery: a host that now resolves somewhere
+        # forbidden is never connected to, and not retried.
+        error, refused = f"refused: {unsafe}"[:500], True
+    if not refused:
+        try:
+            async with httpx.AsyncClient(
+                timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False
+            ) as client:
+                response = await client.post(
+                    target.url,
+                    content=body,
+                    headers={
+                        "Host": target.host_header,
+                        "Content-Type": "application/json",
+                        "X-Daybook-Signature": signature(
+                            body, open_sealed(delivery.webhook.secret)
+                        ),
+                        "X-Daybook-Delivery": str(delivery.id),
+                    },
+                    # TLS checks the certificate against the URL's host, not the address.
+                    extensions={"sni_hostname": target.server_name},
+                )
+            status_code = response.status_code
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}"
+        except Exception as failure:  # any failure to POST is a failed attempt, never a crash
+            error = f"{type(failure).__name__}: {failure}"[:500]
     now = clock.now()
     attempts = delivery.attempts + 1
     async with transaction() as conn:
@@ -160,7 +298,7 @@ async def deliver(delivery_id: int) -> DeliveryStatus | None:
             )
             return DeliveryStatus.DELIVERED
         retry_at = now + FIRST_RETRY * 2 ** (attempts - 1)
-        gave_up = retry_at - delivery.created_at > GIVE_UP_AFTER
+        gave_up = refused or retry_at - delivery.created_at > GIVE_UP_AFTER
         await (
             AlertDelivery.filter(id=delivery.id)
             .using_db(conn)

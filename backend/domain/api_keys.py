@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 from backend.db import fetch_row
-from backend.domain import access, unit_of_work
+from backend.domain import access, unit_of_work, validation
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.errors import Forbidden, InvalidArgument, NotFound, Unauthenticated
@@ -158,7 +158,8 @@ async def create_for(
 
 async def revoke(principal: Principal, prefix: str) -> ApiKey:
     """``revokeApiKey``: revoke a key the caller could have minted (or its own)."""
-    record = await ApiKey.get_or_none(prefix=(prefix or "").strip())
+    clean = validation.free_text(prefix, field="key_prefix").strip()
+    record = await ApiKey.get_or_none(prefix=clean) if len(clean) <= 100 else None
     if record is None or not _may_manage(principal, record):
         raise NotFound("No such API key.", field="key_prefix")
     if record.role == Role.ADMIN and not principal.is_admin:

@@ -18,6 +18,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend.db import db_datetime, dialect_sql
+from backend.domain import validation
 from backend.domain.clock import clock
 from backend.domain.errors import IdempotencyKeyReused, InvalidArgument
 from backend.domain.unit_of_work import transaction
@@ -35,6 +36,7 @@ def request_fingerprint(operation: str, request: dict[str, Any]) -> str:
 def validate_key(key: str | None) -> str | None:
     if key is None:
         return None
+    key = validation.free_text(key, field="idempotencyKey")
     if not key.strip() or len(key) > MAX_KEY_LENGTH:
         raise InvalidArgument(
             f"An idempotency key is 1 to {MAX_KEY_LENGTH} non-blank characters.",

@@ -164,8 +164,9 @@ class Partner(Model):
     day_balance = fields.BigIntField(default=0)
     low_days_threshold = fields.BigIntField(null=True)
     # WhatsApp Cloud API webhook: the Meta app secret signs every POST (HMAC-SHA256),
-    # the verify token answers Meta's subscription handshake.
-    whatsapp_app_secret = fields.CharField(max_length=200, null=True)
+    # the verify token answers Meta's subscription handshake. The secret is stored
+    # encrypted (backend/secret_box.py: a Fernet token, longer than the secret).
+    whatsapp_app_secret = fields.CharField(max_length=1500, null=True)
     whatsapp_verify_token = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField()
 
@@ -674,8 +675,9 @@ class AlertWebhook(Model):
         "models.Partner", related_name="alert_webhooks", on_delete=fields.RESTRICT
     )
     url = fields.CharField(max_length=2000)
-    # Signs each POST (HMAC-SHA256, header X-Daybook-Signature); shown at registration.
-    secret = fields.CharField(max_length=100)
+    # Signs each POST (HMAC-SHA256, header X-Daybook-Signature); shown once at registration,
+    # stored encrypted (backend/secret_box.py).
+    secret = fields.CharField(max_length=500)
     created_at = fields.DatetimeField()
     removed_at = fields.DatetimeField(null=True)
 

@@ -17,6 +17,7 @@ from backend.domain.errors import InvalidArgument
 from backend.domain.models import Customer, Partner, PlanAssignment, Role, Wallet
 from backend.domain.money import check_micros, check_percent
 from backend.domain.unit_of_work import transaction
+from backend.secret_box import MAX_SECRET_CHARS, seal
 
 MAX_DAY_PRICE_MICROS = 1_000_000 * 1_000_000
 MAX_MARKUP_PERCENT = Decimal(1000)
@@ -98,16 +99,19 @@ async def set_markup(principal: Principal, *, partner_id: int, percent_micros: i
 async def configure_whatsapp_webhook(
     principal: Principal, *, partner_id: int, app_secret: str, verify_token: str
 ) -> Partner:
-    """The Meta app secret that signs the partner's webhooks, and the handshake token."""
+    """The Meta app secret that signs the partner's webhooks (stored encrypted), and the
+    handshake token."""
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     partner = await access.get_partner(principal, partner_id)
-    secret = (app_secret or "").strip()
-    token = (verify_token or "").strip()
-    if not 8 <= len(secret) <= 200:
-        raise InvalidArgument("appSecret is 8 to 200 characters.", field="app_secret")
+    secret = validation.free_text(app_secret, field="app_secret")
+    token = validation.free_text(verify_token, field="verify_token")
+    if not 8 <= len(secret) <= MAX_SECRET_CHARS:
+        raise InvalidArgument(
+            f"appSecret is 8 to {MAX_SECRET_CHARS} characters.", field="app_secret"
+        )
     if not 1 <= len(token) <= 200:
         raise InvalidArgument("verifyToken is 1 to 200 characters.", field="verify_token")
     await Partner.filter(id=partner.id).update(
-        whatsapp_app_secret=secret, whatsapp_verify_token=token
+        whatsapp_app_secret=seal(secret), whatsapp_verify_token=token
     )
     return await Partner.get(id=partner.id)

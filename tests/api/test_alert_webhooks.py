@@ -18,6 +18,9 @@ from tests.factories import PURCHASE_DAYS, make_tenant
 
 REGISTER = """mutation($p: ID!, $u: String!) { registerAlertWebhook(partnerId: $p, url: $u) {
   webhook { id url } secret userErrors { field code } } }"""
+# The receivers here listen on 127.0.0.1, which only this setting lets a webhook reach.
+pytestmark = pytest.mark.usefixtures("allow_loopback_webhooks")
+
 THRESHOLD = """mutation($p: ID!, $d: Int) { setLowDaysThreshold(partnerId: $p, days: $d) { userErrors { code } } }"""
 
 
@@ -26,6 +29,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.status = 200
+        self.location: str | None = None  # sent with the answer (a redirect)
         self.requests: list[tuple[dict, bytes]] = []
         receiver = self
 
@@ -34,6 +38,8 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
                 self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.end_headers()
 
             def log_message(self, *args) -> None:

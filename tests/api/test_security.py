@@ -9,7 +9,7 @@ import httpx
 from backend.domain import api_keys
 from backend.settings import Settings
 from tests.factories import make_tenant
-from tests.servers import daybook, running_server
+from tests.servers import daybook, production_env, running_server
 
 VIEWER = {"query": "{ viewer { role } }"}
 
@@ -98,7 +98,7 @@ async def test_metrics_want_a_token_and_are_closed_in_production_without_one(db)
     await asyncio.to_thread(daybook, db.url, "migrate")
 
     def probe() -> None:
-        with running_server(db.url, env={"DAYBOOK_ENV": "production"}) as base:
+        with running_server(db.url, env=production_env()) as base:
             assert httpx.get(f"{base}/metrics").status_code == 404
         with running_server(db.url, env={"DAYBOOK_METRICS_TOKEN": "scrape-me"}) as base:
             assert httpx.get(f"{base}/metrics").status_code == 401
