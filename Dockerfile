@@ -1,5 +1,9 @@
-# Two images. The API server (the default, last stage). PostgreSQL in production:
-#   docker run -e DAYBOOK_DATABASE_URL=postgres://user:pass@db:5432/daybook -p 8080:8080 daybook
+# Two images. The API server (the default, last stage), in production mode: PostgreSQL,
+# Redis between workers, the key that encrypts stored secrets, and the /metrics token:
+#   docker run -e DAYBOOK_DATABASE_URL=postgres://user:pass@db:5432/daybook \
+#              -e DAYBOOK_REDIS_URL=redis://redis:6379/0 \
+#              -e DAYBOOK_SECRET_KEYS=<Fernet key> -e DAYBOOK_METRICS_TOKEN=<token> -p 8080:8080 daybook
+# (make a key with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())")
 # The dashboard (a client of the API only):
 #   docker build --target dashboard -t daybook-dashboard .
 #   docker run -e DAYBOOK_API_URL=http://api:8080 -p 3000:3000 daybook-dashboard
@@ -46,4 +50,5 @@ USER daybook
 
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz').status != 200)"
-CMD ["sh", "-c", "daybook migrate && daybook serve --host 0.0.0.0 --port 8080 --workers ${WEB_CONCURRENCY:-2}"]
+# Workers: one per core with PostgreSQL and Redis, else one (see README); WEB_CONCURRENCY overrides.
+CMD ["sh", "-c", "daybook migrate && daybook serve --host 0.0.0.0 --port 8080 ${WEB_CONCURRENCY:+--workers $WEB_CONCURRENCY}"]
