@@ -164,7 +164,15 @@ def signature(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-async def register(principal: Principal, *, partner_id: int, url: str) -> AlertWebhook:
+@dataclass(frozen=True)
+class Registered:
+    """A webhook just registered, and its signing secret: the one moment it is shown in clear."""
+
+    webhook: AlertWebhook
+    secret: str
+
+
+async def register(principal: Principal, *, partner_id: int, url: str) -> Registered:
     access.require_role(principal, Role.ADMIN, Role.PARTNER)
     partner = await access.get_partner(principal, partner_id)
     clean = (url or "").strip()
@@ -176,9 +184,8 @@ async def register(principal: Principal, *, partner_id: int, url: str) -> AlertW
     hook = await AlertWebhook.create(
         partner_id=partner.id, url=clean, secret=seal(secret), created_at=clock.now()
     )
-    # Shown once: the returned instance carries the secret in clear, the row keeps it sealed.
-    hook.secret = secret
-    return hook
+    # Shown once, beside the row (which keeps it sealed and is never given the clear text).
+    return Registered(webhook=hook, secret=secret)
 
 
 async def remove(principal: Principal, *, webhook_id: int) -> AlertWebhook:

@@ -22,10 +22,12 @@ class AlertMutations:
     ) -> AlertWebhookPayload:
         async def build() -> AlertWebhookPayload:
             access.require_role(principal_of(info), Role.ADMIN, Role.PARTNER)
-            hook = await alert_webhooks.register(
+            registered = await alert_webhooks.register(
                 principal_of(info), partner_id=id_of(partner_id, "partnerId"), url=url
             )
-            return AlertWebhookPayload(webhook=AlertWebhook.from_instance(hook), secret=hook.secret)
+            return AlertWebhookPayload(
+                webhook=AlertWebhook.from_instance(registered.webhook), secret=registered.secret
+            )
 
         return await payload_or_user_errors(AlertWebhookPayload, build)
 
