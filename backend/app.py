@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import hmac
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -45,9 +47,39 @@ KNOWN_ROUTES = ("/graphql", "/healthz", "/metrics")
 
 
 class DaybookGraphQL(GraphQL):
-    def __init__(self, *args: Any, failed_logins: guards.FailedLogins, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        failed_logins: guards.FailedLogins,
+        settings: Settings,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.failed_logins = failed_logins
+        self.settings = settings
+
+    def decode_json(self, data: str | bytes) -> object:
+        """An HTTP body: one JSON object (a batch is refused later), variables nested sanely.
+
+        Anything else is the caller's mistake and answered 400, never 500.
+        """
+        try:
+            body = json.loads(data)
+        except RecursionError as error:
+            raise HTTPException(400, "The request body is nested too deeply.") from error
+        except UnicodeDecodeError as error:
+            raise HTTPException(400, "The request body is not UTF-8.") from error
+        if not isinstance(body, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        if isinstance(body, dict):
+            depth = guards.json_depth(body.get("variables"))
+            if depth > self.settings.max_variables_depth:
+                raise HTTPException(
+                    400,
+                    f"variables are nested {depth} deep; at most "
+                    f"{self.settings.max_variables_depth}.",
+                )
+        return body
 
     async def on_ws_connect(self, context: Context) -> None:
         """graphql-transport-ws: the key comes in connection_init; a bad one closes with 4403."""
@@ -67,7 +99,10 @@ class DaybookGraphQL(GraphQL):
     async def get_context(self, request: Any, response: Any) -> Context:
         # Absent only for the key-less GET that renders GraphiQL, which runs no query.
         return Context(
-            principal=request.scope.get(PRINCIPAL_KEY), request=request, response=response
+            principal=request.scope.get(PRINCIPAL_KEY),
+            request=request,
+            response=response,
+            public_url=self.settings.public_url,
         )
 
 
@@ -212,6 +247,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         graphql_ide=None if settings.production else "graphiql",
         allow_queries_via_get=False,
         failed_logins=failed_logins,
+        settings=settings,
     )
 
     def authenticated(app: ASGIApp, *, allow_ide: bool = False) -> Authenticated:

@@ -66,7 +66,7 @@ def _datetime(value: str | None, field: str) -> datetime | None:
         raise InvalidArgument(
             f"{field} needs a UTC offset, e.g. 2026-03-01T00:00:00Z.", field=field
         )
-    return parsed
+    return access.to_utc(parsed)
 
 
 async def day_entries_csv(request: Request) -> Response:

@@ -174,3 +174,17 @@ def throttled(retry_after: int) -> JSONResponse:
 def client_address(scope: Scope) -> str:
     client: Any = scope.get("client")
     return f"addr:{client[0]}" if client else "addr:unknown"
+
+
+def json_depth(value: Any) -> int:
+    """How deeply a parsed JSON value nests (a scalar is 0), walked without recursion."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        current, depth = pending.pop()
+        if isinstance(current, dict):
+            current = list(current.values())
+        if isinstance(current, list):
+            deepest = max(deepest, depth + 1)
+            pending.extend((item, depth + 1) for item in current)
+    return deepest

@@ -36,6 +36,23 @@ class Settings:
     auth_failures_window_seconds: float = 60.0
     # The bearer token /metrics wants; in production /metrics is closed without one.
     metrics_token: str | None = None
+    # --- API hardening (issue 12; backend/api/limits.py, backend/api/hygiene.py) ---
+    # Largest cost of one GraphQL operation: every selected field counts 1, and what is
+    # under a paged field counts once per item of its page (`first`, default page size).
+    max_query_cost: int = 25_000
+    # Seconds a query (not a mutation) may run before it is answered QUERY_TIMEOUT; 0 = no budget.
+    query_timeout_seconds: float = 10.0
+    # Longest list argument, anywhere in an operation; some fields have their own maximum.
+    max_list_items: int = 1000
+    max_broadcast_recipients: int = 10_000
+    # Deepest nesting of the JSON `variables` of a request.
+    max_variables_depth: int = 20
+    # Documents longer than this (characters) are parsed and validated, but never cached.
+    max_cached_document_chars: int = 10_000
+    # Introspection: on outside production; DAYBOOK_INTROSPECTION=1/0 decides either way.
+    introspection: bool | None = None
+    # The public base URL for links we hand out (Invoice.pdfUrl); unset = relative links.
+    public_url: str | None = None
     # Freeze start-up objects and collect less often (backend/app.py); off to measure the difference.
     tune_gc: bool = True
 
@@ -52,6 +69,10 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return (not self.production) if self.introspection is None else self.introspection
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,4 +105,19 @@ def get_settings() -> Settings:
             os.environ.get("DAYBOOK_SECRET_KEY_FILE") or PROJECT_ROOT / "var" / "secret.key"
         ),
         allow_loopback_webhooks=os.environ.get("DAYBOOK_ALLOW_LOOPBACK_WEBHOOKS", "0") == "1",
+        **_hardening_from_environment(),
     )
+
+
+def _hardening_from_environment() -> dict[str, object]:
+    """The API hardening settings (issue 12) that the environment sets; the rest keep defaults."""
+    found: dict[str, object] = {}
+    if value := os.environ.get("DAYBOOK_MAX_QUERY_COST"):
+        found["max_query_cost"] = int(value)
+    if value := os.environ.get("DAYBOOK_QUERY_TIMEOUT"):
+        found["query_timeout_seconds"] = float(value)
+    if value := os.environ.get("DAYBOOK_INTROSPECTION"):
+        found["introspection"] = value not in ("0", "false", "no", "off")
+    if value := os.environ.get("DAYBOOK_PUBLIC_URL"):
+        found["public_url"] = value.rstrip("/")
+    return found

@@ -100,6 +100,13 @@ class Context:
     response: Any = None
     # graphql-transport-ws: the connection_init payload ({"Authorization": "Bearer ..."}).
     connection_params: dict[str, Any] | None = None
+    # DAYBOOK_PUBLIC_URL: the base of links handed out; None = relative links.
+    public_url: str | None = None
+
+
+def public_link(public_url: str | None, path: str) -> str:
+    """``path`` under the configured public URL, or relative; never from a request header."""
+    return f"{public_url.rstrip('/')}{path}" if public_url else path
 
 
 def principal_of(info: Info) -> Principal:

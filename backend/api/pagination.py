@@ -18,6 +18,8 @@ from tortoise.queryset import QuerySet
 from backend.domain.errors import InvalidArgument
 
 MAX_PAGE_SIZE = 200
+# Ids are 64-bit signed integers in every database: a cursor past that names nothing.
+MAX_ID = 2**63 - 1
 DEFAULT_PAGE_SIZE = 50
 
 NodeT = TypeVar("NodeT")
@@ -54,8 +56,10 @@ def encode_cursor(row_id: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "id" and value.isascii() and value.isdigit():
-            return int(value)
+        if kind == "id" and value.isascii() and value.isdigit() and len(value) <= 19:
+            number = int(value)
+            if number <= MAX_ID:
+                return number
     except (ValueError, UnicodeDecodeError):
         pass
     raise GraphQLError(

@@ -7,20 +7,48 @@ INVALID_AMOUNT (with nothing changed) instead of a bare GraphQL error.
 
 from __future__ import annotations
 
-from typing import NewType
+from datetime import datetime
+from typing import Any, NewType
 
 import strawberry
+from dateutil.parser import isoparse
+from graphql import StringValueNode, ValueNode, VariableNode
+
+from backend.domain.access import to_utc
+
+NOT_A_STRING = 'Decimal values are strings such as "12.50", never JSON numbers.'
 
 
 def _decimal_in(value: object) -> str:
-    if isinstance(value, bool) or isinstance(value, float):
-        # A float has already lost cents somewhere; money is sent as a string.
-        raise ValueError('Decimal values are strings such as "12.50", never floats.')
-    if isinstance(value, int):
-        return str(value)
+    # A number has gone through a float somewhere (JSON parsers, JavaScript), and
+    # 25 may have meant 25 cents: amounts are accepted only as decimal strings.
     if not isinstance(value, str):
-        raise ValueError('Decimal values are strings such as "12.50".')
+        raise ValueError(NOT_A_STRING)
     return value
+
+
+def _decimal_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> str:
+    """``amount: "12.50"`` in a document; ``amount: 25`` or ``12.5`` is refused."""
+    if isinstance(node, VariableNode):
+        return _decimal_in((variables or {}).get(node.name.value))
+    if not isinstance(node, StringValueNode):
+        raise ValueError(NOT_A_STRING)
+    return node.value
+
+
+def _datetime_in(value: object) -> datetime:
+    """ISO 8601; a UTC offset is normalised to UTC here, once, for every argument.
+
+    Normalising can leave datetime's range (``0001-01-01T00:00:00+14:00`` is
+    still year 0 in UTC): such a moment is the earliest (or latest) one there is.
+    """
+    if not isinstance(value, str):
+        raise ValueError("DateTime values are ISO 8601 strings.")
+    try:
+        parsed = isoparse(value)
+    except (ValueError, OverflowError) as error:
+        raise ValueError(f"{value[:40]!r} is not an ISO 8601 date-time.") from error
+    return to_utc(parsed)
 
 
 DecimalString = NewType("DecimalString", str)
@@ -31,5 +59,12 @@ SCALARS = {
         description='Money or a rate as a decimal string, e.g. "12.34"; at most 6 decimal places.',
         serialize=str,
         parse_value=_decimal_in,
-    )
+        parse_literal=_decimal_literal,
+    ),
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="Date with time (isoformat)",
+        serialize=datetime.isoformat,
+        parse_value=_datetime_in,
+    ),
 }

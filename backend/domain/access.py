@@ -54,13 +54,29 @@ def parse_id(value: str | int | None, *, field: str) -> int:
     return number
 
 
+def to_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one is left as it is.
+
+    Near the ends of datetime's range the conversion overflows
+    (``0001-01-01T00:00:00+14:00`` is in year 0 in UTC): such a moment is the
+    earliest, or the latest, one there is.
+    """
+    if moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        extreme = datetime.min if moment.year == datetime.min.year else datetime.max
+        return extreme.replace(tzinfo=UTC)
+
+
 def within(query: QuerySet, since: datetime | None, until: datetime | None) -> QuerySet:
     """``created_at`` in ``[since, until)``. Stored times are UTC and SQLite compares
     them as text, so a caller's offset is normalised here, once for every filter."""
     if since is not None:
-        query = query.filter(created_at__gte=since.astimezone(UTC))
+        query = query.filter(created_at__gte=to_utc(since))
     if until is not None:
-        query = query.filter(created_at__lt=until.astimezone(UTC))
+        query = query.filter(created_at__lt=to_utc(until))
     return query
 
 

@@ -34,7 +34,9 @@ class Period:
         period = cls(int(match.group(1)), int(match.group(2)))
         if period.year < EARLIEST_YEAR:
             raise InvalidPeriod(f"Periods start in {EARLIEST_YEAR}.", field=field)
-        if period.end > now:
+        # Compared as months: a period's end is the next month's start, which
+        # does not exist for 9999-12 (datetime stops at year 9999).
+        if period >= cls.containing(now):
             raise InvalidPeriod(
                 f"{period} has not ended yet; a month is invoiced once it is over.", field=field
             )

@@ -12,10 +12,10 @@ from backend.api.context import principal_of
 from backend.api.errors import as_graphql_error
 from backend.api.inputs import filter_id_of
 from backend.api.pagination import Connection, fetch_page, to_connection
-from backend.domain import access, charging
+from backend.domain import access, charging, validation
 from backend.domain import rates as rates_domain
 from backend.domain.clock import clock
-from backend.domain.errors import DomainError
+from backend.domain.errors import DomainError, InvalidCurrency
 from backend.domain.models import Role
 from backend.domain.models import Wallet as WalletModel
 from backend.domain.models import WebhookEvent as WebhookEventModel
@@ -58,9 +58,16 @@ class ChargingQueries:
         currency_code: str = "USD",
     ) -> list[Rate]:
         # A list: one card's markets times categories is bounded, and the contract fixes it.
-        card, rows = await rates_domain.rates_in_force(
-            currency_code.upper(), at or clock.now(), market
-        )
+        try:
+            if len(currency_code.strip()) != len("USD"):
+                # Not echoed: the caller may have sent ten thousand characters.
+                raise InvalidCurrency(
+                    "currencyCode is an ISO 4217 code such as USD or EUR.", field="currency_code"
+                )
+            code = validation.currency_code(currency_code)
+        except DomainError as error:
+            raise as_graphql_error(error) from error
+        card, rows = await rates_domain.rates_in_force(code, at or clock.now(), market)
         return [Rate.from_instance(row, card) for row in rows] if card else []
 
     @strawberry.field(

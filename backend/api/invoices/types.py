@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from backend.api.context import loaders_of
+from backend.api.context import loaders_of, public_link
 from backend.api.core.types import Money, upward
 from backend.api.pagination import Connection, fetch_page, to_connection
 from backend.domain import invoices, models
@@ -100,10 +100,9 @@ class Invoice:
         rows = await loaders_of(info).invoice_lines.load(self._model.id)
         return [InvoiceLine.from_instance(row, self._model.currency_code) for row in rows]
 
-    @strawberry.field(description="GET it with the same bearer key.")
+    @strawberry.field(
+        description="GET it with the same bearer key; relative unless a public URL is configured."
+    )
     def pdf_url(self, info: Info) -> str | None:
-        request = info.context.request
-        path = pdf_path(self._model.id)
-        if request is None or not hasattr(request, "base_url"):
-            return path
-        return str(request.base_url).rstrip("/") + path
+        # Never from the request's Host header: whoever sends the request chooses it.
+        return public_link(info.context.public_url, pdf_path(self._model.id))
