@@ -40,6 +40,8 @@ class Settings:
     # Largest cost of one GraphQL operation: every selected field counts 1, and what is
     # under a paged field counts once per item of its page (`first`, default page size).
     max_query_cost: int = 25_000
+    # The same for a subscription, whose selection runs again at every event it delivers.
+    max_subscription_cost: int = 1_000
     # Seconds a query (not a mutation) may run before it is answered QUERY_TIMEOUT; 0 = no budget.
     query_timeout_seconds: float = 10.0
     # Longest list argument, anywhere in an operation; some fields have their own maximum.

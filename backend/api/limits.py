@@ -63,6 +63,8 @@ PAGED_FIELD_COST = 10
 @dataclass(frozen=True)
 class Limits:
     max_cost: int
+    # A subscription runs its selection at every event, for as long as it is open.
+    max_subscription_cost: int
     max_list_items: int
     # (field, argument) -> its own maximum, e.g. ("authorizeBroadcast", "recipients").
     list_maxima: Mapping[tuple[str, str], int]
@@ -277,6 +279,15 @@ class OperationLimits(SchemaExtension):
             )
         elif operation is not None:
             context.result = self.check(context.schema._schema, document, operation)
+        if (
+            context.result is not None
+            and operation is not None
+            and operation.operation == OperationType.SUBSCRIPTION
+        ):
+            # A subscription ignores a result set here (strawberry would open the
+            # stream anyway, and run the costly selection at every event): an
+            # error raised from this hook is its one and only answer instead.
+            raise context.result.errors[0]
         budget = _budget.get()
         timed = (
             budget is not None
@@ -299,13 +310,18 @@ class OperationLimits(SchemaExtension):
         if too_long is not None:
             return GraphQLExecutionResult(data=None, errors=[too_long])
         cost = operation_cost(schema, document, operation, variables)
-        if cost > self.limits.max_cost:
+        maximum = (
+            self.limits.max_subscription_cost
+            if operation.operation == OperationType.SUBSCRIPTION
+            else self.limits.max_cost
+        )
+        if cost > maximum:
             return _refuse(
-                f"This operation would cost {cost}, over the limit of {self.limits.max_cost}: "
+                f"This operation would cost {cost}, over the limit of {maximum}: "
                 "ask for smaller pages (first) or fewer nested connections.",
                 TOO_COSTLY,
                 cost=cost,
-                maximum=self.limits.max_cost,
+                maximum=maximum,
             )
         return None
 

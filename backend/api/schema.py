@@ -78,6 +78,7 @@ def _is_unexpected(error: GraphQLError) -> bool:
 def operation_limits(settings: Settings) -> Limits:
     return Limits(
         max_cost=settings.max_query_cost,
+        max_subscription_cost=settings.max_subscription_cost,
         max_list_items=settings.max_list_items,
         list_maxima={("authorizeBroadcast", "recipients"): settings.max_broadcast_recipients},
         query_timeout_seconds=settings.query_timeout_seconds,

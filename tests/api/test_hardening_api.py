@@ -103,6 +103,19 @@ def test_every_dashboard_query_is_within_the_cost_limit():
     assert max(costs, key=costs.get) == "CUSTOMERS"
 
 
+def test_every_dashboard_subscription_is_within_the_subscription_cost_limit():
+    schema = build_schema(Settings(database_url="sqlite://:memory:", redis_url=None, env="test",
+                                   db_pool_size=1))._schema  # fmt: skip
+    costs = {}
+    for name in dir(frontend.queries):
+        text = getattr(frontend.queries, name)
+        if isinstance(text, str) and text.strip().startswith("subscription"):
+            document = parse(text)
+            costs[name] = operation_cost(schema, document, document.definitions[0], {})
+    assert len(costs) >= 4, sorted(costs)
+    assert {n: c for n, c in costs.items() if c > Settings.max_subscription_cost} == {}
+
+
 async def test_a_query_past_its_time_budget_is_stopped_but_a_mutation_is_not(db, admin):
     t = await make_tenant(admin)
     hurried = dataclasses.replace(db.settings(), query_timeout_seconds=1e-9)

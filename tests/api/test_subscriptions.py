@@ -230,6 +230,41 @@ async def test_a_revoked_key_stops_at_once_on_every_server(db, admin, redis_env)
         assert closed.value.rcvd.code == 4403
 
 
+async def test_a_costly_subscription_is_refused_before_its_stream_opens(db, admin):
+    """Security probe (after issue 12's list): the cost limit did not reach subscriptions,
+    whose selection runs again at every event for as long as they are open."""
+    from backend.settings import Settings
+
+    t = await make_tenant(admin, funds="10")
+    pages = " ".join(
+        f"w{n}: wallet {{ entries(first: 200) {{ edges {{ node {{ id }} }} }} }}" for n in range(4)
+    )
+    with running_server(db.url) as base:
+        socket = await Socket.open(base, t.partner.key)
+        assert (await socket.receive())["type"] == "connection_ack"
+        await socket.subscribe("1", f"subscription {{ balanceChanged {{ {pages} }} }}")
+        refused = await socket.receive()
+        assert refused["type"] == "next" and refused["id"] == "1", refused
+        (error,) = refused["payload"]["errors"]
+        assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
+        assert error["extensions"]["maximum"] == Settings.max_subscription_cost
+        assert refused["payload"]["data"] is None
+        assert await socket.receive() == {"id": "1", "type": "complete"}
+        # The same connection still serves a reasonable subscription.
+        await socket.subscribe("2", BALANCE, {"w": t.wallet_id})
+        await asyncio.sleep(0.2)  # the subscription reaches the bus
+        async with httpx.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {t.partner.key}"}
+        ) as http:
+            await http.post(
+                "/graphql",
+                json={"query": TOP_UP, "variables": {"walletId": t.wallet_id, "amount": "1"}},
+            )
+        delivered = await socket.receive()
+        assert delivered["id"] == "2" and delivered["type"] == "next"
+        await socket.connection.close()
+
+
 async def test_thousands_of_subscriptions_from_one_key_are_cut_off(db, admin):
     """Strawberry caps one connection at 100 operations; Daybook caps a key across connections."""
     from backend.api.subscriptions import MAX_SUBSCRIPTIONS_PER_KEY
