@@ -439,6 +439,9 @@ async def process_stored(
 # Meta's bodies nest about eight levels; anything far deeper is not a webhook.
 MAX_DEPTH = 64
 TOO_DEEP = Unreadable(f"JSON nested deeper than {MAX_DEPTH} levels")
+# Text no database column may hold: a NUL (PostgreSQL refuses it) or a lone surrogate
+# (no encoding has it). Refused whole, as a dead letter, before anything is written.
+UNSTORABLE_TEXT = Unreadable("a string holds a NUL character or a lone surrogate")
 
 
 def parse_body(body: str | bytes) -> Any:
@@ -455,18 +458,37 @@ def parse_body(body: str | bytes) -> Any:
         return MALFORMED
     except RecursionError:
         return TOO_DEEP
-    return payload if _depth_within(payload, MAX_DEPTH) else TOO_DEEP
+    return _check(payload, MAX_DEPTH) or payload
 
 
-def _depth_within(payload: Any, limit: int) -> bool:
+def _check(payload: Any, limit: int) -> Unreadable | None:
+    """Why the parsed body cannot be taken (too deep, unstorable text), without recursion; or None."""
     pending = [(payload, 1)]
     while pending:
         value, depth = pending.pop()
-        if isinstance(value, dict | list):
+        if isinstance(value, str):
+            if not _storable(value):
+                return UNSTORABLE_TEXT
+        elif isinstance(value, dict | list):
             if depth > limit:
-                return False
-            children = value.values() if isinstance(value, dict) else value
+                return TOO_DEEP
+            if isinstance(value, dict):
+                if not all(_storable(key) for key in value):
+                    return UNSTORABLE_TEXT
+                children = value.values()
+            else:
+                children = value
             pending.extend((child, depth + 1) for child in children)
+    return None
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
     return True
 
 

@@ -104,9 +104,11 @@ async def receive(request: Request) -> Response:
         return _refused()
     # Parsed once: the payer lookup rides with the INSERT that stores the event.
     payload = processing.parse_body(body)
-    event_id, payers = await processing.store(
-        partner.id, body.decode("utf-8", errors="replace"), payload
-    )
+    # Stored as text: bytes that are not UTF-8, and a raw NUL (no database text
+    # column takes it, and no JSON has one), are kept as U+FFFD. Such a body
+    # is malformed JSON, so it is a dead letter; it is still kept, as rule 5 says.
+    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+    event_id, payers = await processing.store(partner.id, text, payload)
     processed = await processing.process_stored(event_id, partner.id, payload, payers, 0)
     answer: dict[str, object] = {"event": event_id, "status": processed.status.value}
     if processed.error and processed.status == WebhookEventStatus.DEAD:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from backend.domain.models import Conversation, LedgerEntry, WebhookEvent
 from tests.factories import wallet_state
@@ -321,3 +322,27 @@ async def test_a_poison_body_is_a_dead_letter_and_stops_nobody_elses_retries(wor
         {"id": dead[0]["id"]},
     )
     assert replay["event"]["status"] == "DEAD"
+
+
+async def test_text_no_database_can_store_is_a_dead_letter_at_once(world):
+    """Probe (after issue 12's list): a signed status id holding a NUL failed on PostgreSQL
+    at every retry; a lone surrogate fails every encoding."""
+    for n, poison in enumerate(("wamid.\u0000N", "wamid.\ud800S")):
+        raw = json.dumps(body(status(poison, "delivered"))).encode()  # escapes, as Meta would send
+        response = await world.post(raw)
+        assert response.status_code == 200
+        assert response.json()["status"] == "DEAD", response.json()
+        assert "NUL character or a lone surrogate" in response.json()["error"]
+        event = await WebhookEvent.get(id=response.json()["event"])
+        assert (event.status, event.attempts) == ("DEAD", 1), n
+    assert await charges(world) == []
+
+
+async def test_a_raw_nul_byte_is_kept_as_a_dead_letter_not_a_500(world):
+    """Probe: a signed body with a raw NUL byte answered 500 on PostgreSQL (text refuses NUL)."""
+    raw = b'{"object": "whatsapp_business_account", "entry": "\x00"}'
+    response = await world.post(raw)
+    assert response.status_code == 200
+    assert response.json()["status"] == "DEAD"
+    event = await WebhookEvent.get(id=response.json()["event"])
+    assert event.body == raw.decode().replace("\x00", "\ufffd")
