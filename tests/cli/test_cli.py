@@ -122,3 +122,18 @@ def test_serve_runs_one_worker_per_core_only_where_workers_can_share_events():
     assert default_workers(settings("sqlite://var/x.sqlite3", "redis://127.0.0.1:6379/0")) == 1
     assert default_workers(settings(postgres, None)) == 1
     assert default_workers(settings(postgres, "redis://127.0.0.1:6379/0")) == os.cpu_count()
+
+
+async def test_the_sqlite_file_is_made_readable_by_its_owner_only(tmp_path):
+    """Probe finding: the SQLite file (the books, the sealed secrets) followed the umask."""
+    path = tmp_path / "fresh" / "daybook.sqlite3"
+    previous = os.umask(0o022)  # the usual umask: world-readable files
+    try:
+        done = await asyncio.to_thread(daybook, f"sqlite://{path}", "migrate")
+    finally:
+        os.umask(previous)
+    assert done.returncode == 0, done.stderr
+    assert path.stat().st_mode & 0o777 == 0o600
+    for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if companion.exists():  # SQLite gives them the database file's own mode
+            assert companion.stat().st_mode & 0o777 == 0o600
