@@ -46,6 +46,13 @@ PRINCIPAL_KEY = "daybook.principal"
 KNOWN_ROUTES = ("/graphql", "/healthz", "/metrics")
 
 
+def _refused(data: str | bytes, message: str) -> Exception:
+    """The error for unreadable input: an HTTP body arrives as bytes, a websocket message as text."""
+    if isinstance(data, str):
+        return json.JSONDecodeError(message, "", 0)
+    return HTTPException(400, message)
+
+
 class DaybookGraphQL(GraphQL):
     def __init__(
         self,
@@ -59,23 +66,29 @@ class DaybookGraphQL(GraphQL):
         self.settings = settings
 
     def decode_json(self, data: str | bytes) -> object:
-        """An HTTP body: one JSON object (a batch is refused later), variables nested sanely.
+        """An HTTP body or a websocket message: JSON, with variables nested sanely.
 
-        Anything else is the caller's mistake and answered 400, never 500.
+        Anything else is the caller's mistake: 400 over HTTP, never 500; over a
+        websocket, the socket is closed with 4400 (strawberry does so for a
+        message it cannot read as JSON).
         """
         try:
             body = json.loads(data)
         except RecursionError as error:
-            raise HTTPException(400, "The request body is nested too deeply.") from error
+            raise _refused(data, "The request body is nested too deeply.") from error
         except UnicodeDecodeError as error:
             raise HTTPException(400, "The request body is not UTF-8.") from error
         if not isinstance(body, dict | list):
             raise HTTPException(400, "The request body must be a JSON object.")
         if isinstance(body, dict):
-            depth = guards.json_depth(body.get("variables"))
+            variables = body.get("variables")
+            payload = body.get("payload")
+            if variables is None and isinstance(payload, dict):  # a graphql-transport-ws message
+                variables = payload.get("variables")
+            depth = guards.json_depth(variables)
             if depth > self.settings.max_variables_depth:
-                raise HTTPException(
-                    400,
+                raise _refused(
+                    data,
                     f"variables are nested {depth} deep; at most "
                     f"{self.settings.max_variables_depth}.",
                 )

@@ -265,6 +265,28 @@ async def test_a_costly_subscription_is_refused_before_its_stream_opens(db, admi
         await socket.connection.close()
 
 
+async def test_deeply_nested_websocket_messages_close_the_socket_cleanly(db, admin):
+    """Probe (after issue 12's list): a websocket message nested past the parser's recursion
+    dropped the connection with a traceback, and variables were not depth-checked there."""
+    t = await make_tenant(admin)
+    deep_variables = {"w": t.wallet_id, "x": json.loads("[" * 100 + "]" * 100)}
+    with running_server(db.url) as base:
+        for message in (
+            json.dumps({"id": "1", "type": "subscribe",
+                        "payload": {"query": BALANCE, "variables": deep_variables}}),
+            '{"id": "1", "type": "subscribe", "payload": {"query": "subscription { alerts { id } }",'
+            ' "variables": {"x": ' + "[" * 100_000 + "]" * 100_000 + "}}}",
+        ):  # fmt: skip
+            socket = await Socket.open(base, t.partner.key)
+            assert (await socket.receive())["type"] == "connection_ack"
+            await socket.connection.send(message)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await socket.receive()
+            assert closed.value.rcvd.code == 4400
+        async with httpx.AsyncClient(base_url=base) as http:
+            assert (await http.get("/healthz")).status_code == 200
+
+
 async def test_thousands_of_subscriptions_from_one_key_are_cut_off(db, admin):
     """Strawberry caps one connection at 100 operations; Daybook caps a key across connections."""
     from backend.api.subscriptions import MAX_SUBSCRIPTIONS_PER_KEY
