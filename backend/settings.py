@@ -49,6 +49,17 @@ class Settings:
     # development and tests only; private, link-local and reserved ones never.
     allow_loopback_webhooks: bool = False
 
+    # --- Payments (issue 13) ---
+    # Where the Stripe SDK sends its requests (DAYBOOK_STRIPE_API_BASE): Stripe itself, or a
+    # Stripe-compatible server such as localstripe in the tests.
+    stripe_api_base: str = "https://api.stripe.com"
+    # Every provider call: seconds before it gives up, and network retries (same idempotency key).
+    stripe_timeout_seconds: float = 10.0
+    stripe_max_retries: int = 2
+    # This server's public address (DAYBOOK_PUBLIC_URL), for the webhook URL a partner gives
+    # Stripe; empty: the URL is shown relative ("/webhooks/stripe/...").
+    public_url: str = ""
+
     @property
     def production(self) -> bool:
         return self.env == "production"
@@ -84,4 +95,8 @@ def get_settings() -> Settings:
             os.environ.get("DAYBOOK_SECRET_KEY_FILE") or PROJECT_ROOT / "var" / "secret.key"
         ),
         allow_loopback_webhooks=os.environ.get("DAYBOOK_ALLOW_LOOPBACK_WEBHOOKS", "0") == "1",
+        stripe_api_base=os.environ.get("DAYBOOK_STRIPE_API_BASE") or "https://api.stripe.com",
+        stripe_timeout_seconds=float(os.environ.get("DAYBOOK_STRIPE_TIMEOUT", "10")),
+        stripe_max_retries=int(os.environ.get("DAYBOOK_STRIPE_MAX_RETRIES", "2")),
+        public_url=(os.environ.get("DAYBOOK_PUBLIC_URL") or "").rstrip("/"),
     )

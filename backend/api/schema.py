@@ -25,6 +25,7 @@ from backend.api.charging.queries import ChargingQueries
 from backend.api.days.mutations import DayMutations
 from backend.api.invoices.mutations import InvoiceMutations
 from backend.api.invoices.queries import InvoiceQueries
+from backend.api.payments.mutations import PaymentMutations
 from backend.api.scalars import SCALARS
 from backend.api.subscriptions import Subscription
 from backend.api.tenants.mutations import ApiKeyMutations, TenantMutations
@@ -57,6 +58,7 @@ Mutation = merge_types(
         ChannelMutations,
         ChargingMutations,
         InvoiceMutations,
+        PaymentMutations,
     ),
 )
 
