@@ -36,8 +36,8 @@ from backend.events.bus import bus
 from backend.events.redis_bus import RedisBus
 from backend.jobs import runner
 from backend.metrics import LATENCY, REQUESTS
-from backend.payments import webhook as stripe_webhook
 from backend.settings import Settings, get_settings
+from backend.webhooks import stripe as stripe_webhook
 from backend.webhooks import whatsapp
 
 PRINCIPAL_KEY = "daybook.principal"

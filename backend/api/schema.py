@@ -26,6 +26,7 @@ from backend.api.days.mutations import DayMutations
 from backend.api.invoices.mutations import InvoiceMutations
 from backend.api.invoices.queries import InvoiceQueries
 from backend.api.payments.mutations import PaymentMutations
+from backend.api.payments.queries import PaymentQueries
 from backend.api.scalars import SCALARS
 from backend.api.subscriptions import Subscription
 from backend.api.tenants.mutations import ApiKeyMutations, TenantMutations
@@ -45,6 +46,7 @@ Query = merge_types(
         InvoiceQueries,
         AlertQueries,
         ChargingQueries,
+        PaymentQueries,
     ),
 )
 Mutation = merge_types(

@@ -9,7 +9,7 @@ SUCCEEDED is never moved again), and only the transaction that made it
 SUCCEEDED posts the entry and links it, so the credit is keyed on the payment
 row, which is unique per PaymentIntent (``provider_reference``).
 
-The provider is asked outside any transaction or lock (``backend.payments.gateway``):
+The provider is asked outside any transaction or lock (``backend.payments.gateway``, which knows nothing of the domain):
 first the payment is written (PENDING, with its idempotency key), committed,
 then the provider is asked with a key derived from ours, then its answer is
 recorded. A provider that is down leaves a FAILED payment and a clear error.
@@ -18,9 +18,10 @@ recorded. A provider that is down leaves a FAILED payment and a clear error.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
@@ -32,6 +33,7 @@ from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.errors import (
     DomainError,
+    InvalidAmount,
     InvalidArgument,
     NotFound,
     PaymentFailed,
@@ -56,10 +58,12 @@ from backend.domain.models import (
 from backend.domain.money import MAX_MOVEMENT_MICROS, check_micros, format_micros
 from backend.domain.unit_of_work import transaction
 from backend.payments import gateway
+from backend.payments.gateway import Intent
 from backend.secret_box import open_sealed, seal
 from backend.settings import get_settings
 
 log = logging.getLogger("daybook.payments")
+T = TypeVar("T")
 
 PROVIDER = "stripe"
 PLATFORM = "platform"
@@ -68,6 +72,23 @@ MAX_PURCHASE_DAYS = 1_000_000
 STALE_AFTER = timedelta(minutes=2)
 # Metadata key tying a PaymentIntent (and its events) to our payment.
 PAYMENT_METADATA = "daybook_payment"
+
+
+async def _provider(call: Awaitable[T]) -> T:
+    """One provider call, its failures as the domain's errors (nothing is held meanwhile)."""
+    try:
+        return await call
+    except gateway.Unavailable as error:
+        raise ProviderUnavailable(error.message) from error
+    except gateway.Refused as error:
+        raise PaymentFailed(error.message) from error
+
+
+def _minor(amount_micros: int, currency: str, field: str = "amount") -> int:
+    try:
+        return gateway.minor_units(amount_micros, currency)
+    except gateway.NotWholeMinorUnits as error:
+        raise InvalidAmount(str(error), field=field) from error
 
 
 # ---- accounts ---------------------------------------------------------------
@@ -196,10 +217,12 @@ async def _provider_customer(account: PaymentAccount, customer) -> str:
     found = await PaymentCustomer.get_or_none(account_id=account.id, customer_id=customer.id)
     if found is not None:
         return found.provider_customer_id
-    made = await gateway.create_customer(
-        open_sealed(account.secret_key),
-        name=customer.name,
-        metadata={"daybook_account": str(account.id), "daybook_customer": str(customer.id)},
+    made = await _provider(
+        gateway.create_customer(
+            open_sealed(account.secret_key),
+            name=customer.name,
+            metadata={"daybook_account": str(account.id), "daybook_customer": str(customer.id)},
+        )
     )
     async with transaction() as conn:
         await conn.execute_query(
@@ -219,10 +242,12 @@ async def _provider_customer(account: PaymentAccount, customer) -> str:
 async def start_card_setup(principal: Principal, *, customer_id: int) -> CardSetup:
     customer, account = await _customer_and_account(principal, customer_id)
     provider_customer = await _provider_customer(account, customer)
-    setup = await gateway.create_setup_intent(
-        open_sealed(account.secret_key),
-        customer=provider_customer,
-        key=f"{customer.id}:{clock.now().isoformat()}",
+    setup = await _provider(
+        gateway.create_setup_intent(
+            open_sealed(account.secret_key),
+            customer=provider_customer,
+            key=f"{customer.id}:{clock.now().isoformat()}",
+        )
     )
     return CardSetup(setup.client_secret or "", account.publishable_key)
 
@@ -243,7 +268,7 @@ async def complete_card_setup(
     link = await PaymentCustomer.get_or_none(account_id=account.id, customer_id=customer.id)
     secret = open_sealed(account.secret_key)
     setup = (
-        await gateway.retrieve_setup_intent(secret, setup_intent_id)
+        await _provider(gateway.retrieve_setup_intent(secret, setup_intent_id))
         if link and setup_intent_id
         else None
     )
@@ -254,10 +279,10 @@ async def complete_card_setup(
         raise InvalidArgument(
             f"The card setup is not confirmed yet ({setup.status}).", field="setup_intent_id"
         )
-    card = await gateway.retrieve_card(secret, setup.payment_method)
+    card = await _provider(gateway.retrieve_card(secret, setup.payment_method))
     if card.customer is None:
         # Stripe attaches a confirmed SetupIntent's card itself; some servers do not.
-        await gateway.attach_card(secret, card.provider_id, link.provider_customer_id)
+        await _provider(gateway.attach_card(secret, card.provider_id, link.provider_customer_id))
     elif card.customer != link.provider_customer_id:
         raise NotFound("No such card setup.", field="setup_intent_id")
     now = clock.now()
@@ -323,7 +348,7 @@ async def remove_method(
     """Detach the card at the provider, then forget it; the newest other card becomes default."""
     customer, account = await _customer_and_account(principal, customer_id)
     method = await _own_method(customer.id, method_id)
-    await gateway.detach_card(open_sealed(account.secret_key), method.provider_id)
+    await _provider(gateway.detach_card(open_sealed(account.secret_key), method.provider_id))
     async with transaction() as conn:
         await (
             PaymentMethod.filter(id=method.id)
@@ -384,7 +409,7 @@ async def pay_top_up(
     access.require_role(principal, Role.PARTNER, Role.CUSTOMER)
     wallet = await access.get_wallet(principal, wallet_id)
     check_micros(amount_micros, field="amount")
-    gateway.minor_units(amount_micros, wallet.currency_code)
+    _minor(amount_micros, wallet.currency_code)
     customer = await wallet.customer
     account = await _required_account(customer.partner_id)
     if payment_method_id is not None:
@@ -431,7 +456,7 @@ async def buy_days(
             field="days",
         )
     check_micros(amount, field="days", max_micros=MAX_MOVEMENT_MICROS)
-    gateway.minor_units(amount, partner.currency_code)
+    _minor(amount, partner.currency_code, "days")
     return await _create_and_ask(
         principal,
         idempotency_key=idempotency_key,
@@ -505,21 +530,23 @@ async def ask_provider(payment: Payment) -> None:
         customer = link.provider_customer_id if link else None
     await Payment.filter(id=payment.id).update(updated_at=clock.now())
     try:
-        intent = await gateway.create_intent(
-            open_sealed(account.secret_key),
-            amount_micros=payment.amount_micros,
-            currency=payment.currency_code,
-            key=f"{payment.idempotency_scope}:{payment.idempotency_key}",
-            metadata={PAYMENT_METADATA: str(payment.id), "purpose": payment.purpose.value},
-            customer=customer,
-            payment_method=method.provider_id if method else None,
+        intent = await _provider(
+            gateway.create_intent(
+                open_sealed(account.secret_key),
+                amount_micros=payment.amount_micros,
+                currency=payment.currency_code,
+                key=f"{payment.idempotency_scope}:{payment.idempotency_key}",
+                metadata={PAYMENT_METADATA: str(payment.id), "purpose": payment.purpose.value},
+                customer=customer,
+                payment_method=method.provider_id if method else None,
+            )
         )
     except (ProviderUnavailable, PaymentFailed) as error:
         await settle(
             payment.id,
-            gateway.Intent(
+            Intent(
                 id=None,
-                status=PaymentStatus.FAILED,
+                status=gateway.FAILED,
                 failure_code="provider_unavailable"
                 if isinstance(error, ProviderUnavailable)
                 else "provider_refused",
@@ -550,7 +577,7 @@ _FROM = {
 }
 
 
-async def settle(payment_id: int, intent: gateway.Intent) -> str:
+async def settle(payment_id: int, intent: Intent) -> str:
     """Record what the provider says of a payment's intent, exactly once per transition.
 
     The conditional UPDATE is the key: concurrent answers and events about the
@@ -558,8 +585,9 @@ async def settle(payment_id: int, intent: gateway.Intent) -> str:
     to SUCCEEDED posts the money, in the same transaction.
     """
     now = clock.now()
+    status = PaymentStatus(intent.status)
     async with transaction() as conn:
-        allowed = _FROM[intent.status]
+        allowed = _FROM[status]
         placeholders = ", ".join(f"${n}" for n in range(6, 6 + len(allowed)))
         rows = await conn.execute_query_dict(
             dialect_sql(
@@ -571,7 +599,7 @@ async def settle(payment_id: int, intent: gateway.Intent) -> str:
             ),
             [
                 payment_id,
-                intent.status.value,
+                status.value,
                 db_datetime(conn, now),
                 intent.id,
                 intent.client_secret,
@@ -581,13 +609,13 @@ async def settle(payment_id: int, intent: gateway.Intent) -> str:
         if not rows:
             return "unchanged"
         payment = model_from_row(Payment, rows[0])
-        if intent.status == PaymentStatus.SUCCEEDED:
+        if status == PaymentStatus.SUCCEEDED:
             if payment.purpose != PaymentPurpose.AUTO_RECHARGE:
                 # An AUTO_RECHARGE is posted by its durable attempt (``recharge``), which
                 # links the entry here: the attempt is what keys that credit.
                 await _post(conn, payment)
             return "succeeded"
-        if intent.status == PaymentStatus.FAILED:
+        if status == PaymentStatus.FAILED:
             await (
                 Payment.filter(id=payment.id)
                 .using_db(conn)
@@ -598,7 +626,7 @@ async def settle(payment_id: int, intent: gateway.Intent) -> str:
             )
             if payment.purpose != PaymentPurpose.AUTO_RECHARGE:
                 await _alert_failure(conn, payment, intent)  # a recharge alerts on its own
-        return intent.status.value.lower()
+        return status.value.lower()
 
 
 async def _post(conn: BaseDBAsyncClient, payment: Payment) -> None:
@@ -630,7 +658,7 @@ async def _post(conn: BaseDBAsyncClient, payment: Payment) -> None:
     await Payment.filter(id=payment.id).using_db(conn).update(entry_id=movement.entry.id)
 
 
-async def _alert_failure(conn: BaseDBAsyncClient, payment: Payment, intent: gateway.Intent) -> None:
+async def _alert_failure(conn: BaseDBAsyncClient, payment: Payment, intent: Intent) -> None:
     await alerts.raise_alert(
         conn,
         kind=AlertKind.PAYMENT_FAILED,
@@ -652,8 +680,8 @@ async def refresh(payment_id: int) -> str:
     if payment.provider_reference is None:
         return "no intent"
     account = await PaymentAccount.get(id=payment.account_id)
-    intent = await gateway.retrieve_intent(
-        open_sealed(account.secret_key), payment.provider_reference
+    intent = await _provider(
+        gateway.retrieve_intent(open_sealed(account.secret_key), payment.provider_reference)
     )
     return await settle(payment.id, intent)
 

@@ -18,9 +18,35 @@ from typing import Any
 
 import stripe
 
-from backend.domain.errors import InvalidAmount, PaymentFailed, ProviderUnavailable
-from backend.domain.models import PaymentStatus
 from backend.settings import get_settings
+
+
+class ProviderError(Exception):
+    """The provider did not do what was asked; ``message`` says why, for a person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unavailable(ProviderError):
+    """Unreachable, too slow, rate-limited, or our credentials refused: nothing was done."""
+
+
+class Refused(ProviderError):
+    """The provider refused the request itself (an unknown object, a bad parameter)."""
+
+
+class NotWholeMinorUnits(ValueError):
+    """An amount with a fraction of the currency's smallest unit."""
+
+
+# What a PaymentIntent's status means to us (the names of backend.domain.models.PaymentStatus).
+SUCCEEDED = "SUCCEEDED"
+REQUIRES_ACTION = "REQUIRES_ACTION"
+CANCELED = "CANCELED"
+PENDING = "PENDING"
+FAILED = "FAILED"
 
 # ISO 4217 minor units where they are not 2 (Stripe's zero- and three-decimal currencies).
 _EXPONENTS = {
@@ -34,9 +60,8 @@ def minor_units(amount_micros: int, currency: str) -> int:
     exponent = _EXPONENTS.get(currency.upper(), 2)
     factor = 10 ** (6 - exponent)
     if amount_micros % factor:
-        raise InvalidAmount(
-            f"{currency} is paid in whole minor units: {exponent} decimal places at most.",
-            field="amount",
+        raise NotWholeMinorUnits(
+            f"{currency} is paid in whole minor units: {exponent} decimal places at most."
         )
     return amount_micros // factor
 
@@ -56,7 +81,7 @@ class Intent:
     """What the provider says of a PaymentIntent, in our terms."""
 
     id: str | None
-    status: PaymentStatus
+    status: str  # SUCCEEDED, REQUIRES_ACTION, CANCELED, PENDING or FAILED
     client_secret: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None
@@ -82,20 +107,16 @@ class Setup:
     client_secret: str | None
 
 
-_STATUSES = {
-    "succeeded": PaymentStatus.SUCCEEDED,
-    "requires_action": PaymentStatus.REQUIRES_ACTION,
-    "canceled": PaymentStatus.CANCELED,
-}
+_STATUSES = {"succeeded": SUCCEEDED, "requires_action": REQUIRES_ACTION, "canceled": CANCELED}
 
 
 def intent_of(data: dict[str, Any]) -> Intent:
     """A PaymentIntent (an API answer or an event's object, as a dict) in our terms."""
     error = data.get("last_payment_error") or {}
-    status = _STATUSES.get(data.get("status", ""), PaymentStatus.PENDING)
-    if status == PaymentStatus.PENDING and error:
+    status = _STATUSES.get(data.get("status", ""), PENDING)
+    if status == PENDING and error:
         # requires_payment_method after an attempt: that attempt was declined.
-        status = PaymentStatus.FAILED
+        status = FAILED
     return Intent(
         id=data.get("id"),
         status=status,
@@ -130,8 +151,8 @@ def client(secret_key: str) -> stripe.StripeClient:
     return made
 
 
-def _unavailable(error: stripe.StripeError) -> ProviderUnavailable:
-    return ProviderUnavailable(
+def _unavailable(error: stripe.StripeError) -> Unavailable:
+    return Unavailable(
         f"The payment provider could not be reached or refused the request: "
         f"{error.user_message or type(error).__name__}. Nothing was charged; try again."
     )
@@ -150,7 +171,7 @@ async def _call(coroutine: Any) -> Any:
     ) as error:
         raise _unavailable(error) from error
     except stripe.InvalidRequestError as error:
-        raise PaymentFailed(
+        raise Refused(
             f"The payment provider refused the request: {error.user_message or error}"
         ) from error
 
@@ -275,7 +296,7 @@ async def _declined(secret_key: str, error: stripe.CardError) -> Intent:
             intent_id = None  # the payment's metadata still ties the provider's events to it
     return Intent(
         id=intent_id,
-        status=PaymentStatus.FAILED,
+        status=FAILED,
         failure_code=body.get("decline_code") or error.code or "card_declined",
         failure_message=body.get("message") or error.user_message,
     )

@@ -210,7 +210,10 @@ async def confirm_setup(sdk: stripe.StripeClient, client_secret: str, card: str)
         }
     )
     setup_id = client_secret.split("_secret_")[0]
-    await sdk.v1.setup_intents.confirm_async(setup_id, params={"payment_method": method.id})
+    setup = await sdk.v1.setup_intents.confirm_async(setup_id, params={"payment_method": method.id})
+    if setup.status == "requires_action":
+        # The card holder passes 3-D Secure in the browser, which confirms again.
+        await sdk.v1.setup_intents.confirm_async(setup_id)
     return setup_id
 
 

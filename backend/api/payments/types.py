@@ -16,6 +16,7 @@ from backend.domain import models, payments
 
 PaymentStatus = strawberry.enum(models.PaymentStatus)
 PaymentPurpose = strawberry.enum(models.PaymentPurpose)
+ProviderEventStatus = strawberry.enum(models.ProviderEventStatus)
 
 # The wallet credit lives one area up (wallets imports this module).
 WALLETS_MODULE = "backend.api.wallets.types"
@@ -118,6 +119,31 @@ class Payment:
         if self._model.day_entry_id is None:
             return None
         return DayEntry.from_instance(await models.DayEntry.get(id=self._model.day_entry_id))
+
+
+@strawberry.type(description="An event the payment provider POSTed, as stored (ADMIN).")
+class ProviderEvent:
+    id: strawberry.ID
+    provider_event_id: str
+    type: str
+    status: ProviderEventStatus
+    error: str | None
+    body: str
+    received_at: datetime
+    processed_at: datetime | None
+
+    @classmethod
+    def from_instance(cls, event: models.ProviderEvent) -> ProviderEvent:
+        return cls(
+            id=strawberry.ID(str(event.id)),
+            provider_event_id=event.provider_event_id,
+            type=event.type,
+            status=models.ProviderEventStatus(event.status),
+            error=event.error,
+            body=event.body,
+            received_at=event.received_at,
+            processed_at=event.processed_at,
+        )
 
 
 async def payment_connection(

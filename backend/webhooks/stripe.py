@@ -32,7 +32,6 @@ from backend.domain.errors import DomainError
 from backend.domain.models import (
     Payment,
     PaymentAccount,
-    PaymentStatus,
     ProviderEvent,
     ProviderEventStatus,
 )
@@ -44,10 +43,10 @@ log = logging.getLogger("daybook.payments.webhook")
 MAX_BODY_BYTES = 1024 * 1024
 
 _INTENT_STATUSES = {
-    "payment_intent.succeeded": PaymentStatus.SUCCEEDED,
-    "payment_intent.payment_failed": PaymentStatus.FAILED,
-    "payment_intent.canceled": PaymentStatus.CANCELED,
-    "payment_intent.requires_action": PaymentStatus.REQUIRES_ACTION,
+    "payment_intent.succeeded": gateway.SUCCEEDED,
+    "payment_intent.payment_failed": gateway.FAILED,
+    "payment_intent.canceled": gateway.CANCELED,
+    "payment_intent.requires_action": gateway.REQUIRES_ACTION,
 }
 _TAKE_BACK = ("charge.refunded", "charge.dispute.created")
 
