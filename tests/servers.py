@@ -84,10 +84,15 @@ def running_server(
             time.sleep(0.1)  # waiting for a process to boot, not for domain time
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
         Path(log.name).unlink(missing_ok=True)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a process this test run started: politely, then for good."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -461,7 +461,7 @@ async def buy_days(
         principal,
         idempotency_key=idempotency_key,
         operation="buyDays",
-        request={"partner": partner.id, "days": days, "price": partner.day_price_micros},
+        request={"partner": partner.id, "days": days},
         values={
             "purpose": PaymentPurpose.DAY_PURCHASE,
             "amount_micros": amount,

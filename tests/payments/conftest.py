@@ -35,7 +35,7 @@ from backend.app import create_app
 from backend.domain.models import ProviderEvent
 from backend.settings import get_settings
 from tests.conftest import GraphQLClient
-from tests.servers import free_port
+from tests.servers import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALSTRIPE = ROOT / ".venv" / "bin" / "localstripe"
@@ -73,11 +73,7 @@ def localstripe(tmp_path_factory) -> Iterator[str]:
                 time.sleep(0.1)  # waiting for a process to boot, not for domain time
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 
