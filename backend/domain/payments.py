@@ -53,7 +53,9 @@ from backend.domain.models import (
     PaymentMethod,
     PaymentPurpose,
     PaymentStatus,
+    RechargeAttempt,
     Role,
+    Wallet,
 )
 from backend.domain.money import MAX_MOVEMENT_MICROS, check_micros, format_micros
 from backend.domain.unit_of_work import transaction
@@ -512,7 +514,7 @@ async def _create_and_ask(
     return PaymentResult(payment, replayed)
 
 
-async def ask_provider(payment: Payment) -> None:
+async def ask_provider(payment: Payment) -> Intent:
     """Create the payment's PaymentIntent (no transaction open) and record the answer.
 
     The provider unreachable: the payment is FAILED and the caller hears
@@ -555,6 +557,7 @@ async def ask_provider(payment: Payment) -> None:
         )
         raise
     await settle(payment.id, intent)
+    return intent
 
 
 # Which statuses a payment may move to from which: SUCCEEDED is final, and a
@@ -684,6 +687,85 @@ async def refresh(payment_id: int) -> str:
         gateway.retrieve_intent(open_sealed(account.secret_key), payment.provider_reference)
     )
     return await settle(payment.id, intent)
+
+
+# ---- auto-recharge on the default card ---------------------------------------------
+
+
+RECHARGE_SCOPE = "recharge"
+
+
+async def charge_for_recharge(*, wallet_id: int, amount_micros: int, idempotency_key: str):
+    """Charge a recharge attempt to the customer's default card, off-session.
+
+    None when the customer's partner has no account connected (the caller
+    falls back to its sandbox). The attempt's payment is made once (keyed on
+    the attempt's key); asked again, an intent already made is retrieved, not
+    made anew, so a lost answer never charges twice.
+    """
+    wallet = await Wallet.get(id=wallet_id)
+    customer = await wallet.customer
+    account = await account_of(customer.partner_id)
+    if account is None:
+        return None
+    attempt = await RechargeAttempt.get(idempotency_key=idempotency_key)
+    method = await PaymentMethod.get_or_none(
+        customer_id=customer.id, removed_at=None, is_default=True
+    )
+    async with transaction() as conn:
+        now = db_datetime(conn, clock.now())
+        await conn.execute_query(
+            dialect_sql(
+                conn,
+                "INSERT INTO payments (purpose, status, amount_micros, currency_code, account_id,"
+                " partner_id, customer_id, wallet_id, payment_method_id, recharge_attempt_id,"
+                " idempotency_scope, idempotency_key, refunded_micros, disputed_micros,"
+                " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+                " $11, $12, 0, 0, $13, $13)"
+                " ON CONFLICT (idempotency_scope, idempotency_key) DO NOTHING",
+            ),
+            [
+                PaymentPurpose.AUTO_RECHARGE.value,
+                PaymentStatus.PENDING.value,
+                amount_micros,
+                wallet.currency_code,
+                account.id,
+                customer.partner_id,
+                customer.id,
+                wallet.id,
+                method.id if method else None,
+                attempt.id,
+                RECHARGE_SCOPE,
+                idempotency_key,
+                now,
+            ],
+        )
+    payment = await Payment.get(idempotency_scope=RECHARGE_SCOPE, idempotency_key=idempotency_key)
+    if payment.provider_reference is not None:
+        intent = await _provider(
+            gateway.retrieve_intent(open_sealed(account.secret_key), payment.provider_reference)
+        )
+        await settle(payment.id, intent)
+        return intent
+    if payment.payment_method_id is None:
+        intent = Intent(
+            id=None,
+            status=gateway.FAILED,
+            failure_code="no_saved_card",
+            failure_message="The customer has no saved card to recharge from.",
+        )
+        await settle(payment.id, intent)
+        return intent
+    return await ask_provider(payment)
+
+
+async def link_recharge_entry(conn: BaseDBAsyncClient, attempt_id: int, entry_id: int) -> None:
+    """The AUTO_RECHARGE entry an attempt posted, linked to the attempt's payment (if a card paid)."""
+    await (
+        Payment.filter(recharge_attempt_id=attempt_id)
+        .using_db(conn)
+        .update(entry_id=entry_id, status=PaymentStatus.SUCCEEDED, updated_at=clock.now())
+    )
 
 
 # ---- refunds and disputes --------------------------------------------------------
