@@ -35,7 +35,7 @@ from backend.app import create_app
 from backend.domain.models import ProviderEvent
 from backend.settings import get_settings
 from tests.conftest import GraphQLClient
-from tests.servers import free_port, stop
+from tests.servers import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALSTRIPE = ROOT / ".venv" / "bin" / "localstripe"
@@ -60,17 +60,12 @@ def localstripe(tmp_path_factory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError((workdir / "localstripe.log").read_text())
-            try:
-                httpx.get(f"{base}/v1/customers", auth=(SECRET_KEY, ""), timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("localstripe did not start") from None
-                time.sleep(0.1)  # waiting for a process to boot, not for domain time
+        wait_until_up(
+            process,
+            lambda: httpx.get(f"{base}/v1/customers", auth=(SECRET_KEY, ""), timeout=1) is not None,
+            workdir / "localstripe.log",
+            "localstripe",
+        )
         yield base
     finally:
         stop(process)
