@@ -39,6 +39,7 @@ from backend.events.redis_bus import RedisBus
 from backend.jobs import runner
 from backend.metrics import LATENCY, REQUESTS
 from backend.settings import Settings, get_settings
+from backend.webhooks import stripe as stripe_webhook
 from backend.webhooks import whatsapp
 
 PRINCIPAL_KEY = "daybook.principal"
@@ -316,6 +317,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             ),
             Route("/webhooks/whatsapp/{partner_id}", whatsapp.verify, methods=["GET"]),
             Route("/webhooks/whatsapp/{partner_id}", whatsapp.receive, methods=["POST"]),
+            Route("/webhooks/stripe/{owner}", stripe_webhook.receive, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/metrics", metrics_endpoint(settings)),
         ],

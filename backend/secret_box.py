@@ -36,6 +36,8 @@ SEALED_MAX_LENGTH = 1500
 STORED_SECRETS: tuple[tuple[str, str], ...] = (
     ("partners", "whatsapp_app_secret"),
     ("alert_webhooks", "secret"),
+    ("payment_accounts", "secret_key"),
+    ("payment_accounts", "webhook_secret"),
 )
 
 
@@ -142,10 +144,16 @@ def reseal(sealed: str, *, using: MultiFernet | None = None) -> str:
         ) from error
 
 
-async def transform_stored(conn: BaseDBAsyncClient, change: Callable[[str], str]) -> int:
-    """Rewrite every stored secret as ``change(value)`` (in the caller's transaction)."""
+async def transform_stored(
+    conn: BaseDBAsyncClient,
+    change: Callable[[str], str],
+    columns: tuple[tuple[str, str], ...] = STORED_SECRETS,
+) -> int:
+    """Rewrite every stored secret as ``change(value)`` (in the caller's transaction).
+
+    A migration names the columns that existed when it was written."""
     changed = 0
-    for table, column in STORED_SECRETS:
+    for table, column in columns:
         rows = await conn.execute_query_dict(
             f"SELECT id, {column} AS value FROM {table} WHERE {column} IS NOT NULL ORDER BY id"
         )

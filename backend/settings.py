@@ -53,8 +53,9 @@ class Settings:
     max_cached_document_chars: int = 10_000
     # Introspection: on outside production; DAYBOOK_INTROSPECTION=1/0 decides either way.
     introspection: bool | None = None
-    # The public base URL for links we hand out (Invoice.pdfUrl); unset = relative links.
-    public_url: str | None = None
+    # The public base URL for links we hand out (Invoice.pdfUrl, the Stripe webhook URL a
+    # partner gives Stripe; DAYBOOK_PUBLIC_URL); empty = relative links.
+    public_url: str = ""
     # Freeze start-up objects and collect less often (backend/app.py); off to measure the difference.
     tune_gc: bool = True
 
@@ -67,6 +68,14 @@ class Settings:
     # Alert webhooks may target loopback addresses (DAYBOOK_ALLOW_LOOPBACK_WEBHOOKS=1):
     # development and tests only; private, link-local and reserved ones never.
     allow_loopback_webhooks: bool = False
+
+    # --- Payments (issue 13) ---
+    # Where the Stripe SDK sends its requests (DAYBOOK_STRIPE_API_BASE): Stripe itself, or a
+    # Stripe-compatible server such as localstripe in the tests.
+    stripe_api_base: str = "https://api.stripe.com"
+    # Every provider call: seconds before it gives up, and network retries (same idempotency key).
+    stripe_timeout_seconds: float = 10.0
+    stripe_max_retries: int = 2
 
     @property
     def production(self) -> bool:
@@ -108,6 +117,9 @@ def get_settings() -> Settings:
         ),
         allow_loopback_webhooks=os.environ.get("DAYBOOK_ALLOW_LOOPBACK_WEBHOOKS", "0") == "1",
         **_hardening_from_environment(),
+        stripe_api_base=os.environ.get("DAYBOOK_STRIPE_API_BASE") or "https://api.stripe.com",
+        stripe_timeout_seconds=float(os.environ.get("DAYBOOK_STRIPE_TIMEOUT", "10")),
+        stripe_max_retries=int(os.environ.get("DAYBOOK_STRIPE_MAX_RETRIES", "2")),
     )
 
 

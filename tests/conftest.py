@@ -37,6 +37,12 @@ PG_HOST = os.environ.get("DAYBOOK_TEST_PG_HOST", "127.0.0.1")
 PG_ADMIN_URL = os.environ.get("DAYBOOK_TEST_PG_URL", f"postgres://postgres@{PG_HOST}:5432/test")
 
 ALL_TABLES = (
+    "provider_events",
+    "payments",
+    "payment_methods",
+    "payment_customers",
+    "payment_accounts",
+    "partner_terms_changes",
     "recharge_attempts",
     "invoice_lines",
     "invoices",

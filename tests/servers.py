@@ -70,24 +70,41 @@ def running_server(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(Path(log.name).read_text())
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code in (200, 503):
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("server did not start")
-            time.sleep(0.1)  # waiting for a process to boot, not for domain time
+        wait_until_up(
+            process,
+            lambda: httpx.get(f"{base}/healthz", timeout=1).status_code in (200, 503),
+            Path(log.name),
+            "server",
+        )
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
         Path(log.name).unlink(missing_ok=True)
+
+
+def wait_until_up(
+    process: subprocess.Popen, ready, log_path: Path, what: str, seconds: float = 30
+) -> None:
+    """Wait for a process this test run started to answer ``ready()``; its log if it died."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(log_path.read_text())
+        try:
+            if ready():
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not start")
+        time.sleep(0.1)  # waiting for a process to boot, not for domain time
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a process this test run started: politely, then for good."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -30,6 +30,8 @@ from backend.api.hygiene import (
 from backend.api.invoices.mutations import InvoiceMutations
 from backend.api.invoices.queries import InvoiceQueries
 from backend.api.limits import Limits, OperationLimits
+from backend.api.payments.mutations import PaymentMutations
+from backend.api.payments.queries import PaymentQueries
 from backend.api.scalars import SCALARS
 from backend.api.subscriptions import Subscription
 from backend.api.tenants.mutations import ApiKeyMutations, TenantMutations
@@ -49,6 +51,7 @@ Query = merge_types(
         InvoiceQueries,
         AlertQueries,
         ChargingQueries,
+        PaymentQueries,
     ),
 )
 Mutation = merge_types(
@@ -62,6 +65,7 @@ Mutation = merge_types(
         ChannelMutations,
         ChargingMutations,
         InvoiceMutations,
+        PaymentMutations,
     ),
 )
 

@@ -144,3 +144,21 @@ class ChannelDeleted(DomainError):
 
 class DuplicateChannel(InvalidArgument):
     code = "DUPLICATE_CHANNEL"
+
+
+class PaymentsNotConfigured(DomainError):
+    """No payment account is connected where this payment would be collected."""
+
+    code = "PAYMENTS_NOT_CONFIGURED"
+
+
+class ProviderUnavailable(DomainError):
+    """The payment provider did not answer in time (or refused our credentials)."""
+
+    code = "PROVIDER_UNAVAILABLE"
+
+
+class PaymentFailed(DomainError):
+    """The provider refused the request (a card it declines when saved, a bad setup)."""
+
+    code = "PAYMENT_FAILED"

@@ -105,6 +105,7 @@ class AlertKind(StrEnum):
     CHANNEL_EXPIRED = "CHANNEL_EXPIRED"
     AUTO_RECHARGE_FAILED = "AUTO_RECHARGE_FAILED"
     INVOICE_OVERDUE = "INVOICE_OVERDUE"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
 
 
 class ConversationCategory(StrEnum):
@@ -839,3 +840,205 @@ class InvoiceRun(Model):
 
     class Meta:
         table = "invoice_runs"
+
+
+# ---- Money in: payment accounts, saved cards, payments, provider events -------
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "PENDING"  # made; the payer (or the provider's answer) is awaited
+    REQUIRES_ACTION = "REQUIRES_ACTION"  # the payer must authenticate (3-D Secure)
+    SUCCEEDED = "SUCCEEDED"  # paid, and posted once (``entry`` or ``day_entry``)
+    FAILED = "FAILED"  # declined or unreachable: nothing taken, nothing posted
+    CANCELED = "CANCELED"
+
+
+class PaymentPurpose(StrEnum):
+    TOP_UP = "TOP_UP"
+    AUTO_RECHARGE = "AUTO_RECHARGE"
+    INVOICE = "INVOICE"
+    DAY_PURCHASE = "DAY_PURCHASE"
+
+
+class ProviderEventStatus(StrEnum):
+    PENDING = "PENDING"  # stored, being applied
+    PROCESSED = "PROCESSED"
+    IGNORED = "IGNORED"  # about an object that is not this account's, or a kind we do not use
+    DEAD = "DEAD"  # could not be applied: kept for an admin
+
+
+class PaymentAccount(Model):
+    """A Stripe account: a partner's own (it collects from its customers) or the platform's.
+
+    The secret key and the webhook secret are sealed (``backend.secret_box``)
+    and never returned.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    # "platform", or "partner:<id>": one account per owner (NULL partner is the platform).
+    owner = fields.CharField(max_length=40, unique=True)
+    partner: fields.ForeignKeyNullableRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="payment_accounts", null=True, on_delete=fields.RESTRICT
+    )
+    provider = fields.CharField(max_length=20)
+    publishable_key = fields.CharField(max_length=300)
+    secret_key = fields.CharField(max_length=1500)
+    webhook_secret = fields.CharField(max_length=1500)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "payment_accounts"
+
+
+class PaymentCustomer(Model):
+    """The provider's customer object for one of our customers, at one account."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[PaymentAccount] = fields.ForeignKeyField(
+        "models.PaymentAccount", related_name="customers", on_delete=fields.RESTRICT
+    )
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="payment_customers", on_delete=fields.RESTRICT
+    )
+    provider_customer_id = fields.CharField(max_length=100)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "payment_customers"
+        unique_together = (("account_id", "customer_id"),)
+
+
+class PaymentMethod(Model):
+    """A saved card: only the provider's id, brand, last4 and expiry are ever kept."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[PaymentAccount] = fields.ForeignKeyField(
+        "models.PaymentAccount", related_name="payment_methods", on_delete=fields.RESTRICT
+    )
+    customer: fields.ForeignKeyRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="payment_methods", on_delete=fields.RESTRICT
+    )
+    provider_id = fields.CharField(max_length=100)
+    brand = fields.CharField(max_length=40)
+    last4 = fields.CharField(max_length=4)
+    exp_month = fields.IntField()
+    exp_year = fields.IntField()
+    is_default = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+    removed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "payment_methods"
+        unique_together = (("account_id", "provider_id"),)
+        indexes = (("customer_id", "removed_at"),)
+
+
+class Payment(Model):
+    """Money asked of a provider: it posts a movement only once SUCCEEDED, once per intent."""
+
+    id = fields.BigIntField(primary_key=True)
+    purpose = fields.CharEnumField(PaymentPurpose, max_length=16)
+    status = fields.CharEnumField(PaymentStatus, max_length=16)
+    amount_micros = fields.BigIntField()
+    currency_code = fields.CharField(max_length=3)
+    account: fields.ForeignKeyRelation[PaymentAccount] = fields.ForeignKeyField(
+        "models.PaymentAccount", related_name="payments", on_delete=fields.RESTRICT
+    )
+    # Whose payment: the partner always (for a wallet, the customer's partner).
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="payments", on_delete=fields.RESTRICT
+    )
+    customer: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="payments", null=True, on_delete=fields.RESTRICT
+    )
+    wallet: fields.ForeignKeyNullableRelation[Wallet] = fields.ForeignKeyField(
+        "models.Wallet", related_name="payments", null=True, on_delete=fields.RESTRICT
+    )
+    payment_method: fields.ForeignKeyNullableRelation[PaymentMethod] = fields.ForeignKeyField(
+        "models.PaymentMethod", related_name="payments", null=True, on_delete=fields.RESTRICT
+    )
+    # DAY_PURCHASE: the days bought and the price per day they were bought at.
+    days = fields.BigIntField(null=True)
+    day_price_micros = fields.BigIntField(null=True)
+    # The provider's PaymentIntent id: one payment per intent, so one credit per intent.
+    provider_reference = fields.CharField(max_length=100, null=True, unique=True)
+    # Stripe.js needs it in the payer's browser; shown only to the payer.
+    client_secret = fields.CharField(max_length=300, null=True)
+    # Whose idempotency key made it (the API key's scope), and the key: one payment per key.
+    idempotency_scope = fields.CharField(max_length=64)
+    idempotency_key = fields.CharField(max_length=200)
+    failure_code = fields.CharField(max_length=100, null=True)
+    failure_message = fields.CharField(max_length=500, null=True)
+    # Taken back by the provider's refunds and disputes, each debited once (the cumulative
+    # amounts the provider reports, so a repeated event debits nothing more).
+    refunded_micros = fields.BigIntField(default=0)
+    disputed_micros = fields.BigIntField(default=0)
+    entry: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="payments", null=True, on_delete=fields.RESTRICT
+    )
+    day_entry: fields.ForeignKeyNullableRelation[DayEntry] = fields.ForeignKeyField(
+        "models.DayEntry", related_name="payments", null=True, on_delete=fields.RESTRICT
+    )
+    # AUTO_RECHARGE: the durable attempt this payment answers.
+    recharge_attempt: fields.ForeignKeyNullableRelation[RechargeAttempt] = fields.ForeignKeyField(
+        "models.RechargeAttempt", related_name="payments", null=True, on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "payments"
+        unique_together = (("idempotency_scope", "idempotency_key"),)
+        indexes = (("wallet_id", "id"), ("partner_id", "purpose", "id"))
+        constraints = (
+            CheckConstraint(check="amount_micros > 0", name="payments_amount_positive"),
+            CheckConstraint(
+                check="(status = 'SUCCEEDED') OR (entry_id IS NULL AND day_entry_id IS NULL)",
+                name="payments_posted_only_when_succeeded",
+            ),
+        )
+
+
+class ProviderEvent(Model):
+    """An event the provider POSTed, stored before it is answered (rule 5)."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[PaymentAccount] = fields.ForeignKeyField(
+        "models.PaymentAccount", related_name="events", on_delete=fields.RESTRICT
+    )
+    provider_event_id = fields.CharField(max_length=100)
+    type = fields.CharField(max_length=100)
+    body = fields.TextField()
+    status = fields.CharEnumField(ProviderEventStatus, max_length=16)
+    attempts = fields.IntField(default=0)
+    error = fields.CharField(max_length=1000, null=True)
+    payment: fields.ForeignKeyNullableRelation[Payment] = fields.ForeignKeyField(
+        "models.Payment", related_name="events", null=True, on_delete=fields.RESTRICT
+    )
+    received_at = fields.DatetimeField()
+    processed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "provider_events"
+        unique_together = (("account_id", "provider_event_id"),)
+        indexes = (("status", "id"),)
+
+
+class PartnerTermsChange(Model):
+    """A change of a partner's day price or trial eligibility, kept with its comment."""
+
+    id = fields.BigIntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="terms_changes", on_delete=fields.RESTRICT
+    )
+    day_price_micros = fields.BigIntField()
+    trial_eligible = fields.BooleanField()
+    comment = fields.CharField(max_length=500)
+    # Who: the API key's prefix (or "system").
+    changed_by = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "partner_terms_changes"
+        indexes = (("partner_id", "id"),)

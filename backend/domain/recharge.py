@@ -24,7 +24,7 @@ from typing import Protocol
 
 from tortoise.functions import Sum
 
-from backend.domain import access, alerts, ledger, locking, unit_of_work
+from backend.domain import access, alerts, ledger, locking, payments, unit_of_work
 from backend.domain.access import Principal
 from backend.domain.clock import clock
 from backend.domain.errors import InvalidAmount
@@ -34,6 +34,7 @@ from backend.domain.models import (
     AutoRechargeRule,
     LedgerEntry,
     LedgerEntryKind,
+    PaymentStatus,
     RechargeAttempt,
     RechargeAttemptStatus,
     Role,
@@ -54,6 +55,8 @@ class GatewayResult:
     ok: bool
     reference: str | None = None
     error: str | None = None
+    # The card's bank wants the holder to authenticate: not a decline, the rule pauses.
+    needs_action: bool = False
 
 
 class PaymentGateway(Protocol):
@@ -88,9 +91,42 @@ class DecliningGateway:
         return GatewayResult(ok=False, error="card declined")
 
 
+class CardGateway:
+    """The customer's default card at its partner's Stripe account, charged off-session.
+
+    A partner without an account connected gets the sandbox (``make run``
+    without Stripe): its references say ``sandbox_``, so nobody mistakes them.
+    """
+
+    def __init__(self) -> None:
+        self.sandbox = SandboxGateway()
+
+    async def charge(
+        self, *, wallet_id: int, amount_micros: int, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        intent = await payments.charge_for_recharge(
+            wallet_id=wallet_id, amount_micros=amount_micros, idempotency_key=idempotency_key
+        )
+        if intent is None:
+            return await self.sandbox.charge(
+                wallet_id=wallet_id,
+                amount_micros=amount_micros,
+                currency=currency,
+                idempotency_key=idempotency_key,
+            )
+        return GatewayResult(
+            ok=intent.status == PaymentStatus.SUCCEEDED,
+            reference=intent.id,
+            error=None
+            if intent.status == PaymentStatus.SUCCEEDED
+            else (intent.failure_code or intent.status.lower()),
+            needs_action=intent.status == PaymentStatus.REQUIRES_ACTION,
+        )
+
+
 class _GatewayHolder:
     def __init__(self) -> None:
-        self.current: PaymentGateway = SandboxGateway()
+        self.current: PaymentGateway = CardGateway()
 
     def use(self, gateway: PaymentGateway) -> None:
         self.current = gateway
@@ -245,6 +281,7 @@ async def _record(claimed: RechargeAttempt, result: GatewayResult) -> str:
                 .using_db(conn)
                 .update(ledger_entry_id=movement.entry.id)
             )
+            await payments.link_recharge_entry(conn, claimed.id, movement.entry.id)
             if rule is not None:
                 await (
                     AutoRechargeRule.filter(id=rule.id)
@@ -254,6 +291,9 @@ async def _record(claimed: RechargeAttempt, result: GatewayResult) -> str:
             return "recharged"
         if rule is None:
             return "failed"
+        if result.needs_action:
+            await _pause_for_authentication(conn, rule, claimed, result)
+            return "needs authentication"
         failures = rule.consecutive_failures + 1
         disabled = failures >= MAX_FAILURES
         await (
@@ -284,6 +324,37 @@ async def _record(claimed: RechargeAttempt, result: GatewayResult) -> str:
             wallet_id=wallet_id,
         )
         return "disabled" if disabled else "failed"
+
+
+async def _pause_for_authentication(
+    conn, rule: AutoRechargeRule, claimed: RechargeAttempt, result: GatewayResult
+) -> None:
+    """The card needs its holder: the rule pauses (not a failure) and the customer is told."""
+    now = clock.now()
+    await (
+        AutoRechargeRule.filter(id=rule.id)
+        .using_db(conn)
+        .update(
+            enabled=False,
+            last_attempt_at=now,
+            last_error="authentication required: pay once by card, then enable the rule again",
+        )
+    )
+    await Wallet.filter(id=claimed.wallet_id).using_db(conn).update(recharge_threshold_micros=None)
+    wallet = await Wallet.get(id=claimed.wallet_id).using_db(conn)
+    customer = await wallet.customer
+    await alerts.raise_alert(
+        conn,
+        kind=AlertKind.AUTO_RECHARGE_FAILED,
+        message=(
+            f"Automatic recharge of {format_micros(claimed.amount_micros)} needs the card holder"
+            " to authenticate the payment; the rule is paused until it is enabled again."
+        ),
+        dedupe_key=f"AUTO_RECHARGE_AUTH:{claimed.wallet_id}:{now.isoformat()}",
+        partner_id=customer.partner_id,
+        customer_id=customer.id,
+        wallet_id=claimed.wallet_id,
+    )
 
 
 async def retry_stale() -> dict[str, int]:

@@ -22,13 +22,17 @@ class WidenColumn(ops.AlterField):
         await super().database_backward(app_label, old_state, new_state, state_editor)
 
 
+# The secret columns as of this migration (later ones add their own tables).
+COLUMNS = (("partners", "whatsapp_app_secret"), ("alert_webhooks", "secret"))
+
+
 async def seal_secrets_in_clear(apps, schema_editor) -> None:
     # Every value before this migration is in clear; from here on only sealed ones are written.
-    await secret_box.transform_stored(schema_editor.client, secret_box.seal)
+    await secret_box.transform_stored(schema_editor.client, secret_box.seal, COLUMNS)
 
 
 async def open_sealed_secrets(apps, schema_editor) -> None:
-    await secret_box.transform_stored(schema_editor.client, secret_box.open_sealed)
+    await secret_box.transform_stored(schema_editor.client, secret_box.open_sealed, COLUMNS)
 
 
 class Migration(migrations.Migration):

@@ -22,7 +22,7 @@ CONFIGURE = """mutation($w: ID!, $on: Boolean!, $t: Decimal!, $a: Decimal!, $cap
 def declining():
     recharge.gateway.use(recharge.DecliningGateway())
     yield
-    recharge.gateway.use(recharge.SandboxGateway())
+    recharge.gateway.use(recharge.CardGateway())
 
 
 async def recharges(wallet_id: str) -> int:
@@ -209,5 +209,5 @@ async def test_a_charge_whose_answer_was_lost_is_posted_once_by_the_jobs_loop(
         )
         assert cleared["wallet"]["autoRecharge"]["pendingSince"] is None
     finally:
-        recharge.gateway.use(recharge.SandboxGateway())
+        recharge.gateway.use(recharge.CardGateway())
     await assert_ledger_invariants()

@@ -44,7 +44,7 @@ def gateway() -> Iterator[CountingGateway]:
     counting = CountingGateway()
     recharge.gateway.use(counting)
     yield counting
-    recharge.gateway.use(recharge.SandboxGateway())
+    recharge.gateway.use(recharge.CardGateway())
 
 
 async def _alerts(conn, wallet_id: int) -> int:

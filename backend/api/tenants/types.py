@@ -22,9 +22,10 @@ from backend.api.errors import as_graphql_error
 from backend.api.inputs import filter_id_of
 from backend.api.invoices.types import Invoice, InvoiceStatus, invoice_connection
 from backend.api.pagination import Connection, fetch_page, to_connection
+from backend.api.payments.types import Payment, PaymentAccount, PaymentMethod, payment_connection
 from backend.api.scalars import DecimalString
 from backend.api.wallets.types import Wallet
-from backend.domain import invoices, models, partner_days, plans
+from backend.domain import invoices, models, partner_days, payments, plans
 from backend.domain.clock import clock
 from backend.domain.errors import DomainError, Forbidden
 
@@ -100,6 +101,11 @@ class Customer:
         """Newest first; a CUSTOMER key sees issued invoices only (drafts are its partner's)."""
         query = invoices.visible_to(principal_of(info)).filter(customer_id=self._model.id)
         return await invoice_connection(query, first, after, status)
+
+    @strawberry.field(description="Saved cards at the partner's provider, the default first.")
+    async def payment_methods(self) -> list[PaymentMethod]:
+        rows = await payments.methods_query(self._model.id)
+        return [PaymentMethod.from_instance(row) for row in rows]
 
     async def _assignments(self, info: Info) -> tuple[Any, Any]:
         """The plan assignment in force now and the pending one, from one batched read."""
@@ -229,6 +235,22 @@ class Partner:
         if principal.role == models.Role.CUSTOMER:
             query = query.filter(customer_id=principal.customer_id)
         return await channel_connection(query, first, after, status)
+
+    @strawberry.field(description="The Stripe account it collects through; null until connected.")
+    async def payment_account(self, info: Info) -> PaymentAccount | None:
+        _not_for_customers(info, "payment account")
+        account = await payments.account_of(self._model.id)
+        return PaymentAccount.from_instance(account) if account else None
+
+    @strawberry.field(description="Days bought from the platform (DAY_PURCHASE), newest first.")
+    async def day_purchases(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Payment]:
+        _not_for_customers(info, "day purchases")
+        query = models.Payment.filter(
+            partner_id=self._model.id, purpose=models.PaymentPurpose.DAY_PURCHASE
+        )
+        return await payment_connection(query, first, after)
 
     @strawberry.field(description="The billing history of the day balance, newest first.")
     async def day_entries(

@@ -12,6 +12,7 @@ from backend.api.charging.types import Hold, HoldStatus
 from backend.api.context import loaders_of
 from backend.api.core.types import Money, upward
 from backend.api.pagination import Connection, fetch_page, to_connection
+from backend.api.payments.types import Payment, PaymentStatus, payment_connection
 from backend.domain import models, wallets
 
 LedgerEntryKind = strawberry.enum(models.LedgerEntryKind)
@@ -144,3 +145,13 @@ class Wallet:
         page = await fetch_page(query, first=first, after=after, newest_first=True)
         currency = self._model.currency_code
         return to_connection(page, lambda h: Hold.from_instance(h, currency))
+
+    @strawberry.field(description="Card payments into this wallet, newest first.")
+    async def payments(
+        self,
+        first: int | None = None,
+        after: str | None = None,
+        status: PaymentStatus | None = None,
+    ) -> Connection[Payment]:
+        query = models.Payment.filter(wallet_id=self._model.id)
+        return await payment_connection(query, first, after, status)
