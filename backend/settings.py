@@ -76,6 +76,9 @@ class Settings:
     # Every provider call: seconds before it gives up, and network retries (same idempotency key).
     stripe_timeout_seconds: float = 10.0
     stripe_max_retries: int = 2
+    # Where the dashboard's browser loads Stripe.js from (DAYBOOK_STRIPE_JS_URL): Stripe's own,
+    # or a stand-in such as localstripe's /js.stripe.com/v3/ in the browser tests.
+    stripe_js_url: str = "https://js.stripe.com/v3/"
 
     @property
     def production(self) -> bool:
@@ -120,6 +123,7 @@ def get_settings() -> Settings:
         stripe_api_base=os.environ.get("DAYBOOK_STRIPE_API_BASE") or "https://api.stripe.com",
         stripe_timeout_seconds=float(os.environ.get("DAYBOOK_STRIPE_TIMEOUT", "10")),
         stripe_max_retries=int(os.environ.get("DAYBOOK_STRIPE_MAX_RETRIES", "2")),
+        stripe_js_url=os.environ.get("DAYBOOK_STRIPE_JS_URL") or "https://js.stripe.com/v3/",
     )
 
 

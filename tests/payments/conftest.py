@@ -23,6 +23,7 @@ import json
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,10 +48,10 @@ CARD_DECLINED = "4000000000000341"  # attaches, every charge declined
 CARD_AUTHENTICATE = "4000002500003155"  # requires authentication
 
 
-@pytest.fixture(scope="session")
-def localstripe(tmp_path_factory) -> Iterator[str]:
+@contextmanager
+def running_localstripe(workdir: Path) -> Iterator[str]:
+    """``localstripe --from-scratch`` on a free port, its state and log in ``workdir``; its URL."""
     port = free_port()
-    workdir = tmp_path_factory.mktemp("localstripe")
     log = (workdir / "localstripe.log").open("w")
     process = subprocess.Popen(
         [str(LOCALSTRIPE), "--port", str(port), "--from-scratch"],
@@ -70,6 +71,12 @@ def localstripe(tmp_path_factory) -> Iterator[str]:
     finally:
         stop(process)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def localstripe(tmp_path_factory) -> Iterator[str]:
+    with running_localstripe(tmp_path_factory.mktemp("localstripe")) as base:
+        yield base
 
 
 @pytest.fixture

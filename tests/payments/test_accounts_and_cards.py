@@ -176,3 +176,25 @@ async def test_a_partner_without_an_account_hears_so(admin, localstripe, stripe_
     assert await shop.customer.user_errors(START_SETUP, {"c": shop.customer_id}) == [
         "PAYMENTS_NOT_CONFIGURED"
     ]
+
+
+SETUP_WITH_JS = """
+mutation($c: ID!) { startCardSetup(customerId: $c) { setup { stripeJsUrl } userErrors { code } } }"""
+
+
+async def test_the_card_setup_says_where_the_browser_loads_stripe_js(
+    admin, localstripe, stripe_env, monkeypatch
+):
+    from backend.settings import get_settings
+
+    shop = await open_shop(admin, localstripe, None, "jsurl")
+    setup = (await shop.customer.mutate(SETUP_WITH_JS, {"c": shop.customer_id}))["setup"]
+    assert setup["stripeJsUrl"] == "https://js.stripe.com/v3/"
+    monkeypatch.setenv("DAYBOOK_STRIPE_JS_URL", f"{localstripe}/js.stripe.com/v3/")
+    get_settings.cache_clear()
+    try:
+        setup = (await shop.customer.mutate(SETUP_WITH_JS, {"c": shop.customer_id}))["setup"]
+        assert setup["stripeJsUrl"] == f"{localstripe}/js.stripe.com/v3/"
+    finally:
+        monkeypatch.delenv("DAYBOOK_STRIPE_JS_URL")
+        get_settings.cache_clear()

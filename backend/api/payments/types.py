@@ -13,6 +13,7 @@ from backend.api.core.types import Money, upward
 from backend.api.days.types import DayEntry
 from backend.api.pagination import Connection, fetch_page, to_connection
 from backend.domain import models, payments
+from backend.settings import get_settings
 
 PaymentStatus = strawberry.enum(models.PaymentStatus)
 PaymentPurpose = strawberry.enum(models.PaymentPurpose)
@@ -65,6 +66,13 @@ class PaymentMethod:
 class CardSetup:
     client_secret: str
     publishable_key: str
+
+    @strawberry.field(
+        description="Where the browser loads Stripe.js from (DAYBOOK_STRIPE_JS_URL; Stripe's own "
+        "by default)."
+    )
+    def stripe_js_url(self) -> str:
+        return get_settings().stripe_js_url
 
 
 @strawberry.type
