@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 FORM = "form"
+MAX_PURCHASE_DAYS = 1_000_000  # the most days one buyDays may buy (the API refuses more)
 
 
 class FieldError(Protocol):
@@ -44,3 +45,12 @@ def key_for(current_key: str, sent_with: str, inputs: str) -> str:
     if current_key and sent_with == inputs:
         return current_key
     return new_key()
+
+
+def whole_days(text: str, maximum: int = MAX_PURCHASE_DAYS) -> int | None:
+    """Typed days as a whole number from 1 to ``maximum``, or None (the form says why)."""
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit():
+        return None
+    days = int(cleaned)
+    return days if 1 <= days <= maximum else None

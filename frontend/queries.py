@@ -371,3 +371,102 @@ subscription Alerts {
   alerts { id kind message partnerId customerId walletId channelId createdAt resolvedAt }
 }
 """
+
+# ---- payments (cards, top-ups by card, days bought from the platform) ----
+
+PAYMENT_METHOD_FIELDS = "id brand last4 expMonth expYear isDefault"
+PAYMENT_FIELDS = (
+    "id purpose status amount { amount currencyCode } failureCode clientSecret createdAt"
+)
+
+CARDS = (
+    """
+query Cards($customerId: ID!) {
+  customer(id: $customerId) { id paymentMethods { """
+    + PAYMENT_METHOD_FIELDS
+    + """ } }
+}
+"""
+)
+
+WALLET_PAYMENTS = (
+    """
+query WalletPayments($walletId: ID!, $first: Int) {
+  wallet(id: $walletId) { id payments(first: $first) { totalCount edges { node { """
+    + PAYMENT_FIELDS
+    + """ } } } }
+}
+"""
+)
+
+START_CARD_SETUP = """
+mutation StartCardSetup($customerId: ID!) {
+  startCardSetup(customerId: $customerId) {
+    setup { clientSecret publishableKey stripeJsUrl }
+    userErrors { field code message }
+  }
+}
+"""
+
+METHODS_PAYLOAD = (
+    "{ paymentMethods { " + PAYMENT_METHOD_FIELDS + " } userErrors { field code message } }"
+)
+
+COMPLETE_CARD_SETUP = (
+    """
+mutation CompleteCardSetup($customerId: ID!, $setupIntentId: String!) {
+  completeCardSetup(customerId: $customerId, setupIntentId: $setupIntentId) """
+    + METHODS_PAYLOAD
+    + "\n}\n"
+)
+
+SET_DEFAULT_CARD = (
+    """
+mutation SetDefaultCard($customerId: ID!, $id: ID!) {
+  setDefaultPaymentMethod(customerId: $customerId, paymentMethodId: $id) """
+    + METHODS_PAYLOAD
+    + "\n}\n"
+)
+
+REMOVE_CARD = (
+    """
+mutation RemoveCard($customerId: ID!, $id: ID!) {
+  removePaymentMethod(customerId: $customerId, paymentMethodId: $id) """
+    + METHODS_PAYLOAD
+    + "\n}\n"
+)
+
+PAY_TOP_UP = (
+    """
+mutation PayTopUp($walletId: ID!, $amount: Decimal!, $key: String!, $method: ID) {
+  payTopUp(walletId: $walletId, amount: $amount, idempotencyKey: $key, paymentMethodId: $method) {
+    payment { """
+    + PAYMENT_FIELDS
+    + """ } replayed userErrors { field code message }
+  }
+}
+"""
+)
+
+DAY_PURCHASES = (
+    """
+query DayPurchases($partnerId: ID!, $first: Int) {
+  partner(id: $partnerId) { id dayBalance dayPrice { amount currencyCode }
+    dayPurchases(first: $first) { totalCount edges { node { """
+    + PAYMENT_FIELDS
+    + """ dayEntry { days } } } } }
+}
+"""
+)
+
+BUY_DAYS = (
+    """
+mutation BuyDays($partnerId: ID!, $days: Int!, $key: String!) {
+  buyDays(partnerId: $partnerId, days: $days, idempotencyKey: $key) {
+    payment { """
+    + PAYMENT_FIELDS
+    + """ dayEntry { days } } replayed userErrors { field code message }
+  }
+}
+"""
+)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from frontend.components.common import empty, error_callout, loading, option_select, scroll_table
 from frontend.components.layout import page
+from frontend.components.payments import buy_days_form, day_purchases
 from frontend.state.billing import BillingState
 from frontend.state.models import DayEntryRow
 
@@ -39,6 +40,13 @@ def entry_row(entry: DayEntryRow) -> rx.Component:
 def billing() -> rx.Component:
     return page(
         "Billing history",
+        rx.grid(
+            buy_days_form(),
+            day_purchases(),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="3",
+            width="100%",
+        ),
         rx.flex(
             option_select(KIND_OPTIONS, S.kind_filter, S.set_kind_filter, id="billing-kind"),
             rx.select.root(

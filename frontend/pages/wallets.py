@@ -16,7 +16,9 @@ from frontend.components.common import (
     stat_card,
 )
 from frontend.components.layout import page
+from frontend.components.payments import cards_panel, pay_by_card_form, wallet_payments
 from frontend.state.models import LedgerRow, WalletRow
+from frontend.state.payments import PaymentsState
 from frontend.state.wallets import CATEGORIES, CATEGORY_COLOURS, WalletsState
 
 S = WalletsState
@@ -40,7 +42,11 @@ KIND_OPTIONS = [("ALL", "Every kind")] + [
 def customer_item(row: WalletRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.link(row.customer_name, on_click=S.choose(row.customer_id), cursor="pointer"),
+            rx.link(
+                row.customer_name,
+                on_click=[S.choose(row.customer_id), PaymentsState.load_payments],
+                cursor="pointer",
+            ),
             rx.cond(
                 row.suspended, rx.badge("Suspended", color_scheme="red", margin_left="0.5em"), ""
             ),
@@ -383,6 +389,14 @@ def wallets() -> rx.Component:
                                 spacing="3",
                                 width="100%",
                             ),
+                            rx.grid(
+                                cards_panel(),
+                                pay_by_card_form(),
+                                columns=rx.breakpoints(initial="1", md="2"),
+                                spacing="3",
+                                width="100%",
+                            ),
+                            wallet_payments(),
                             width="100%",
                             min_width="0",
                         ),

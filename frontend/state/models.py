@@ -248,3 +248,60 @@ class InvoiceRow:
 class Option:
     value: str
     label: str
+
+
+@dataclass
+class CardRow:
+    """A saved card: the provider's id, brand, last4 and expiry only."""
+
+    id: str = ""
+    brand: str = ""
+    last4: str = ""
+    expiry: str = ""
+    is_default: bool = False
+
+    @classmethod
+    def from_api(cls, method: dict[str, Any]) -> CardRow:
+        return cls(
+            id=method["id"],
+            brand=method["brand"].capitalize(),
+            last4=method["last4"],
+            expiry=f"{int(method['expMonth']):02d}/{method['expYear']}",
+            is_default=bool(method["isDefault"]),
+        )
+
+
+PAYMENT_STATUS_HELP = {
+    "PENDING": "Waiting for the card to be confirmed; the money arrives when the provider says so.",
+    "REQUIRES_ACTION": "The bank asks the card holder to authenticate (3-D Secure) before paying.",
+    "SUCCEEDED": "",
+    "FAILED": "The provider refused the payment; nothing was moved.",
+    "CANCELED": "Cancelled; nothing was moved.",
+}
+
+
+@dataclass
+class PaymentRow:
+    """A payment with its status; the amount stays the API's decimal string until shown here."""
+
+    id: str = ""
+    purpose: str = ""
+    status: str = ""
+    amount_text: str = ""
+    failure_code: str = ""
+    created: str = ""
+    days: int = 0  # a day purchase: the days bought
+    help: str = ""
+
+    @classmethod
+    def from_api(cls, node: dict[str, Any], days: int = 0) -> PaymentRow:
+        return cls(
+            id=node["id"],
+            purpose=humanize(node["purpose"]),
+            status=node["status"],
+            amount_text=money(node["amount"]["amount"], node["amount"]["currencyCode"]),
+            failure_code=node.get("failureCode") or "",
+            created=when(node.get("createdAt")),
+            days=days,
+            help=PAYMENT_STATUS_HELP.get(node["status"], ""),
+        )

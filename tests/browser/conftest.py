@@ -23,10 +23,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from frontend import launch
-from tests.browser.world import Api, Tenant, bulk_partner, furnish, history_partner
+from tests.browser.world import Api, Tenant, bulk_partner, card_shop, furnish, history_partner
+from tests.payments.conftest import running_localstripe
 from tests.servers import ROOT, daybook, free_port, running_server
 
 CHROMIUM = os.environ.get("DAYBOOK_CHROMIUM", "/usr/bin/chromium")
@@ -79,8 +81,23 @@ def history(database_url: str) -> dict:
 
 
 @pytest.fixture(scope="package")
-def api_server(database_url: str, history: dict) -> Iterator[str]:
-    with running_server(database_url) as base:
+def stripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real localstripe of this package's own (its Stripe.js stand-in serves the browser)."""
+    with running_localstripe(tmp_path_factory.mktemp("localstripe")) as base:
+        yield base
+
+
+@pytest.fixture(scope="package")
+def api_server(database_url: str, history: dict, stripe_server: str) -> Iterator[str]:
+    env = {
+        # Stored provider secrets under a key of this run's own (no key file written).
+        "DAYBOOK_SECRET_KEYS": Fernet.generate_key().decode(),
+        "DAYBOOK_STRIPE_API_BASE": stripe_server,
+        "DAYBOOK_STRIPE_JS_URL": f"{stripe_server}/js.stripe.com/v3/",
+        "DAYBOOK_STRIPE_TIMEOUT": "5",
+        "DAYBOOK_STRIPE_MAX_RETRIES": "1",
+    }
+    with running_server(database_url, env=env) as base:
         yield base
 
 
@@ -191,3 +208,9 @@ def page(browser: Browser) -> Iterator[Page]:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="package")
+def shop(world: World, stripe_server: str) -> Tenant:
+    """A partner taking cards through localstripe; ``customers[0]`` has its own ``key``."""
+    return card_shop(world.api, world.admin_key, world.api_url, stripe_server)

@@ -223,3 +223,58 @@ def bulk_partner(api: Api, admin: str, customers: int = 200, channels: int = 100
         ],
     )
     return tenant
+
+
+def card_shop(api: Api, admin: str, api_url: str, stripe_server: str) -> Tenant:
+    """A partner of its own (so the demo's sandbox auto-recharge stays as it is) with its Stripe
+    account connected at localstripe, one customer, and the platform's account for buying days;
+    each webhook registered at localstripe, as an operator does in Stripe's dashboard."""
+    from tests.payments.conftest import CONNECT, PUBLISHABLE_KEY, SECRET_KEY
+
+    made = api.mutate(
+        admin,
+        'mutation { createPartner(name: "Card Shop", currencyCode: "USD", dayPrice: "2.50") '
+        "{ partner { id } apiKey userErrors { code message } } }",
+        {},
+        "createPartner",
+    )
+    tenant = Tenant(made["partner"]["id"], made["apiKey"])
+    customer = api.mutate(
+        tenant.key,
+        'mutation($p: ID!) { createCustomer(partnerId: $p, name: "Corner Bakery") '
+        "{ customer { id wallet { id } } apiKey userErrors { code message } } }",
+        {"p": tenant.partner_id},
+        "createCustomer",
+    )
+    tenant.customers = [
+        {
+            "id": customer["customer"]["id"],
+            "wallet": customer["customer"]["wallet"]["id"],
+            "key": customer["apiKey"],
+        }
+    ]
+    secret = "whsec_card_shop"
+    api.mutate(
+        tenant.key,
+        CONNECT,
+        {"p": tenant.partner_id, "s": SECRET_KEY, "k": PUBLISHABLE_KEY, "w": secret},
+        "connectStripe",
+    )
+    api.mutate(
+        admin,
+        CONNECT,
+        {"p": None, "s": SECRET_KEY, "k": "pk_test_platform", "w": "whsec_platform"},
+        "connectStripe",
+    )
+    hooks = [
+        ("card_shop", f"{api_url}/webhooks/stripe/{tenant.partner_id}", secret),
+        ("platform", f"{api_url}/webhooks/stripe/platform", "whsec_platform"),
+    ]
+    for name, url, hook_secret in hooks:
+        registered = httpx.post(
+            f"{stripe_server}/_config/webhooks/{name}",
+            data={"url": url, "secret": hook_secret},
+            auth=(SECRET_KEY, ""),
+        )
+        registered.raise_for_status()
+    return tenant
