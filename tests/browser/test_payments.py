@@ -110,6 +110,7 @@ def test_partner_tops_up_by_card_and_the_balance_moves(
 def test_a_declined_card_shows_its_error_and_moves_nothing(
     page: Page, world: World, shop: Tenant, stripe_server: str
 ) -> None:
+    saved_card(world, shop, stripe_server, CARD_OK)
     saved_card(world, shop, stripe_server, CARD_DECLINED)  # the default now
     before = wallet(world, shop)["balance"]["amount"]
     open_wallet(page, world, shop)
