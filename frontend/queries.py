@@ -377,6 +377,7 @@ subscription Alerts {
 PAYMENT_METHOD_FIELDS = "id brand last4 expMonth expYear isDefault"
 PAYMENT_FIELDS = (
     "id purpose status amount { amount currencyCode } failureCode clientSecret createdAt"
+    " publishableKey stripeJsUrl"
 )
 
 CARDS = (

@@ -6,6 +6,8 @@ from __future__ import annotations
 import reflex as rx
 
 from frontend.components.common import empty, error_callout, field_error, labelled, scroll_table
+from frontend.state import day_purchases as purchases_state
+from frontend.state import payments as payments_state
 from frontend.state.day_purchases import DayPurchasesState
 from frontend.state.models import CardRow, PaymentRow
 from frontend.state.payments import PaymentsState
@@ -23,6 +25,70 @@ def payment_badge(status: rx.Var) -> rx.Component:
         ("FAILED", rx.badge("Failed", color_scheme="red")),
         ("CANCELED", rx.badge("Canceled", color_scheme="gray", variant="outline")),
         rx.badge(status),
+    )
+
+
+def finish_buttons(row: PaymentRow, pay, authenticate, busy: rx.Var) -> rx.Component:
+    """ "Pay with a card" for a PENDING payment, "Authenticate" for REQUIRES_ACTION (payer only)."""
+    return rx.match(
+        row.finish,
+        (
+            "pay",
+            rx.button(
+                "Pay with a card",
+                size="1",
+                variant="soft",
+                on_click=pay(row.id),
+                class_name="payment-pay",
+            ),
+        ),
+        (
+            "authenticate",
+            rx.button(
+                "Authenticate",
+                size="1",
+                variant="soft",
+                color_scheme="amber",
+                on_click=authenticate(row.id),
+                loading=busy,
+                class_name="payment-authenticate",
+            ),
+        ),
+        rx.fragment(),
+    )
+
+
+def finish_form(
+    state, element_id: str, confirm, cancel, form_id: str, notice_id: str
+) -> rx.Component:
+    """The card Element that pays a PENDING payment; always in the page (React never replaces
+    what Stripe.js put inside it), shown while a payment is being paid."""
+    return rx.vstack(
+        rx.box(
+            rx.text("Card details (sent to the payment provider only)", size="2"),
+            rx.box(id=element_id, padding="0.5em 0"),
+            field_error(state.finish_errors, "card"),
+            rx.hstack(
+                rx.button(
+                    "Pay",
+                    on_click=confirm,
+                    loading=state.finishing,
+                    disabled=~state.finish_ready,
+                    id=f"{form_id}-confirm",
+                ),
+                rx.button("Cancel", variant="soft", on_click=cancel),
+            ),
+            display=rx.cond(state.finish_id != "", "block", "none"),
+            width="100%",
+            id=form_id,
+        ),
+        field_error(state.finish_errors, "form", id=f"{form_id}-error"),
+        rx.cond(
+            state.finish_notice != "",
+            rx.callout(state.finish_notice, color_scheme="green", size="1", id=notice_id),
+            rx.fragment(),
+        ),
+        width="100%",
     )
 
 
@@ -187,6 +253,9 @@ def payment_row(row: PaymentRow) -> rx.Component:
             rx.cond(row.failure_code != "", rx.code(row.failure_code), ""),
             rx.text(row.help, size="1", color_scheme="gray"),
         ),
+        rx.table.cell(
+            finish_buttons(row, P.start_finish_payment, P.authenticate_payment, P.finishing)
+        ),
         class_name="payment-row",
     )
 
@@ -204,6 +273,7 @@ def payments_table(rows: rx.Var, error: rx.Var, table_id: str, none: str) -> rx.
                         rx.table.column_header_cell("Amount"),
                         rx.table.column_header_cell("Status"),
                         rx.table.column_header_cell("Details"),
+                        rx.table.column_header_cell(""),
                     )
                 ),
                 rx.table.body(rx.foreach(rows, payment_row)),
@@ -220,6 +290,14 @@ def wallet_payments() -> rx.Component:
         rx.vstack(
             rx.heading("Payments by card", size="3"),
             payments_table(P.payments, P.payments_error, "payments-table", "No card payment yet."),
+            finish_form(
+                P,
+                payments_state.PAY_ELEMENT_ID,
+                P.confirm_finish_payment,
+                P.cancel_finish_payment,
+                "payment-finish",
+                "payment-finish-notice",
+            ),
             width="100%",
         ),
         width="100%",
@@ -289,6 +367,9 @@ def purchase_row(row: PaymentRow) -> rx.Component:
             rx.cond(row.failure_code != "", rx.code(row.failure_code), ""),
             rx.text(row.help, size="1", color_scheme="gray"),
         ),
+        rx.table.cell(
+            finish_buttons(row, D.start_finish_purchase, D.authenticate_purchase, D.finishing)
+        ),
         class_name="purchase-row",
     )
 
@@ -308,12 +389,21 @@ def day_purchases() -> rx.Component:
                             rx.table.column_header_cell("Paid"),
                             rx.table.column_header_cell("Status"),
                             rx.table.column_header_cell("Details"),
+                            rx.table.column_header_cell(""),
                         )
                     ),
                     rx.table.body(rx.foreach(D.purchases, purchase_row)),
                     id="purchases-table",
                 ),
                 empty("No days bought through the platform's payments yet."),
+            ),
+            finish_form(
+                D,
+                purchases_state.PAY_ELEMENT_ID,
+                D.confirm_finish_purchase,
+                D.cancel_finish_purchase,
+                "purchase-finish",
+                "purchase-finish-notice",
             ),
             width="100%",
         ),

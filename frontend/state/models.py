@@ -292,6 +292,8 @@ class PaymentRow:
     created: str = ""
     days: int = 0  # a day purchase: the days bought
     help: str = ""
+    # What the payer's browser can do: "pay" (PENDING, a card form), "authenticate" (3-D Secure).
+    finish: str = ""
 
     @classmethod
     def from_api(cls, node: dict[str, Any], days: int = 0) -> PaymentRow:
@@ -304,4 +306,21 @@ class PaymentRow:
             created=when(node.get("createdAt")),
             days=days,
             help=PAYMENT_STATUS_HELP.get(node["status"], ""),
+            finish=finish_step(node),
         )
+
+
+def finish_step(node: dict[str, Any]) -> str:
+    """ "pay" or "authenticate" when the API gave this viewer what Stripe.js needs, else ""."""
+    if not (node.get("clientSecret") and node.get("publishableKey") and node.get("stripeJsUrl")):
+        return ""
+    return {"PENDING": "pay", "REQUIRES_ACTION": "authenticate"}.get(node["status"], "")
+
+
+def finish_details(node: dict[str, Any]) -> dict[str, str]:
+    """What Stripe.js needs to finish a payment (kept server-side, by payment id)."""
+    return {
+        "client_secret": node.get("clientSecret") or "",
+        "publishable_key": node.get("publishableKey") or "",
+        "stripe_js_url": node.get("stripeJsUrl") or "",
+    }

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import World
 from tests.browser.test_dashboard import go, sign_in
 from tests.browser.world import Tenant
-from tests.payments.conftest import CARD_DECLINED, CARD_OK, SECRET_KEY
+from tests.payments.conftest import CARD_AUTHENTICATE, CARD_DECLINED, CARD_OK, SECRET_KEY
 
 CARDS = "query($c: ID!) { customer(id: $c) { paymentMethods { id last4 isDefault } } }"
 WALLET = """
@@ -49,7 +49,9 @@ def saved_card(world: World, shop: Tenant, stripe_server: str, number: str) -> N
         }
     )
     setup_id = setup["setup"]["clientSecret"].split("_secret_")[0]
-    client.v1.setup_intents.confirm(setup_id, params={"payment_method": method.id})
+    confirmed = client.v1.setup_intents.confirm(setup_id, params={"payment_method": method.id})
+    if confirmed.status == "requires_action":
+        client.v1.setup_intents.confirm(setup_id)  # the card holder passed 3-D Secure
     world.api.mutate(
         customer["key"], COMPLETE, {"c": customer["id"], "s": setup_id}, "completeCardSetup"
     )
@@ -139,9 +141,40 @@ def test_a_declined_card_shows_its_error_and_moves_nothing(
     assert methods["paymentMethods"][0]["isDefault"]
 
 
+def test_a_payment_the_bank_wants_authenticated_is_authenticated_in_the_page(
+    page: Page, world: World, shop: Tenant, stripe_server: str
+) -> None:
+    """REQUIRES_ACTION -> "Authenticate": Stripe.js's confirmCardPayment(clientSecret), here the
+    stand-in's 3-D Secure modal; the provider's event then credits the wallet."""
+    saved_card(world, shop, stripe_server, CARD_AUTHENTICATE)  # the default now
+    before = Decimal(wallet(world, shop)["balance"]["amount"])
+    open_wallet(page, world, shop)
+    page.fill("#card-pay-amount", "20.00")
+    page.click("#card-pay-confirm")
+    latest = page.locator("#payments-table .payment-row").first
+    expect(latest).to_contain_text("20.00 USD")
+    expect(latest.locator(".payment-status")).to_have_text("Action required")
+    assert Decimal(wallet(world, shop)["balance"]["amount"]) == before
+    latest.locator(".payment-authenticate").click()
+    # The stand-in's 3-D Secure modal, as the bank's page would be.
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.locator("#payment-finish-notice")).to_contain_text("Authentication done")
+    expect(latest.locator(".payment-status")).to_have_text("Succeeded", timeout=30000)
+    after = before + Decimal("20.00")
+    expect(page.locator("#wallet-balance")).to_contain_text(f"{after:,.2f} USD")
+    data = wallet(world, shop)
+    assert Decimal(data["balance"]["amount"]) == after
+    assert data["payments"]["edges"][0]["node"]["status"] == "SUCCEEDED"
+
+
 def test_partner_buys_days_and_sees_the_purchase(
     page: Page, world: World, shop: Tenant, stripe_server: str
 ) -> None:
+    """A PENDING purchase gets "Pay with a card": the card Element is mounted with the
+    PLATFORM's publishable key (the platform made the PaymentIntent), from the Stripe.js URL the
+    API gave, as the page's own record of what it passed to Stripe.js shows. localstripe's
+    Stripe.js stand-in cannot pay a PaymentIntent with a card (its confirmCardPayment is only the
+    3-D Secure step), so the SDK confirms the intent here, as the payer's browser would."""
     before = world.api(shop.key, PURCHASES, {"p": shop.partner_id})["partner"]
     sign_in(page, world, shop.key)
     go(page, "billing")
@@ -153,6 +186,16 @@ def test_partner_buys_days_and_sees_the_purchase(
     expect(latest).to_contain_text("25.00 USD")
     expect(latest.locator(".payment-status")).to_have_text("Pending")
     expect(page.locator("#buy-days-notice")).to_contain_text("days are added")
+    latest.locator(".payment-pay").click()
+    form = page.locator("#purchase-card-element")
+    expect(form.get_by_placeholder("number")).to_be_visible()  # the stand-in's card Element
+    expect(page.locator("#purchase-finish-confirm")).to_be_enabled()
+    mounted = page.evaluate("window.daybookCards.mounted")
+    assert mounted == {
+        "url": f"{stripe_server}/js.stripe.com/v3/",
+        "publishableKey": "pk_test_platform",
+        "elementId": "purchase-card-element",
+    }
     # The platform's PaymentIntent is paid with a card by the payer's browser; localstripe's
     # Stripe.js stand-in cannot pay an intent with a card, so the SDK plays that part here.
     pending = world.api(shop.key, PURCHASES, {"p": shop.partner_id})["partner"]

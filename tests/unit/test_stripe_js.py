@@ -17,6 +17,12 @@ def test_arguments_are_json_literals_not_code() -> None:
     )
     confirm = stripe_js.confirm_card_setup('seti_1_secret_"x')
     assert confirm.rstrip().endswith('confirmSetup("seti_1_secret_\\"x")')
+    pay = stripe_js.confirm_card_payment('pi_1_secret_"x')
+    assert pay.rstrip().endswith('confirmPayment("pi_1_secret_\\"x")')
+    step = stripe_js.authenticate_payment("https://js.stripe.com/v3/", hostile, "pi_1_secret_x")
+    assert step.rstrip().endswith(
+        f'authenticate("https://js.stripe.com/v3/", {json.dumps(hostile)}, "pi_1_secret_x")'
+    )
 
 
 def test_days_to_buy_are_whole_numbers_in_range() -> None:

@@ -106,14 +106,37 @@ class Payment:
         "shown only to the payer."
     )
     def client_secret(self, info: Info) -> str | None:
+        if not self._for_the_payer(info):
+            return None
+        return self._model.client_secret
+
+    def _for_the_payer(self, info: Info) -> bool:
         payment = self._model
         waiting = payment.status in (
             models.PaymentStatus.PENDING,
             models.PaymentStatus.REQUIRES_ACTION,
         )
-        if not waiting or not payments.is_payer(principal_of(info), payment):
+        return waiting and payments.is_payer(principal_of(info), payment)
+
+    @strawberry.field(
+        description="The publishable key of the account that created the PaymentIntent (the "
+        "platform's for a day purchase, the partner's for a wallet), for Stripe.js in the "
+        "payer's browser; like clientSecret, only to the payer while PENDING or REQUIRES_ACTION."
+    )
+    async def publishable_key(self, info: Info) -> str | None:
+        if not self._for_the_payer(info):
             return None
-        return payment.client_secret
+        account = await models.PaymentAccount.get(id=self._model.account_id)
+        return account.publishable_key
+
+    @strawberry.field(
+        description="Where the payer's browser loads Stripe.js from (DAYBOOK_STRIPE_JS_URL), "
+        "while PENDING or REQUIRES_ACTION; like clientSecret, shown only to the payer."
+    )
+    def stripe_js_url(self, info: Info) -> str | None:
+        if not self._for_the_payer(info):
+            return None
+        return get_settings().stripe_js_url
 
     @strawberry.field(description="The wallet credit once SUCCEEDED (TOP_UP, AUTO_RECHARGE).")
     async def entry(self) -> LedgerEntryRef | None:
