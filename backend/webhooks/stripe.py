@@ -37,6 +37,7 @@ from backend.domain.models import (
 )
 from backend.payments import gateway
 from backend.secret_box import SecretUnreadable, open_sealed
+from backend.webhooks.bodies import read_body
 
 log = logging.getLogger("daybook.payments.webhook")
 
@@ -62,8 +63,8 @@ async def _account(request: Request) -> PaymentAccount | None:
 
 async def receive(request: Request) -> Response:
     account = await _account(request)
-    body = await request.body()
-    if account is None or len(body) > MAX_BODY_BYTES:
+    body = await read_body(request, MAX_BODY_BYTES) if account is not None else None
+    if account is None or body is None:
         return JSONResponse({"error": "unknown endpoint or body too large"}, status_code=404)
     try:
         event = gateway.verify_event(

@@ -21,6 +21,7 @@ from backend.db import fetch_row
 from backend.domain.models import WebhookEventStatus
 from backend.secret_box import SecretUnreadable, open_sealed
 from backend.webhooks import processing
+from backend.webhooks.bodies import read_body
 
 log = logging.getLogger("daybook.webhooks")
 
@@ -73,20 +74,6 @@ def signature_of(body: bytes, app_secret: str) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-async def _read_body(request: Request) -> bytes | None:
-    """The raw body, or None when it is over the limit (checked while reading)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _refused() -> JSONResponse:
     """One answer for an unknown partner and a bad signature: neither tells the other apart."""
     return JSONResponse({"error": "signature check failed"}, status_code=401)
@@ -96,7 +83,7 @@ async def receive(request: Request) -> Response:
     partner = await _partner(request)
     if partner is None:
         return _refused()
-    body = await _read_body(request)
+    body = await read_body(request, MAX_BODY_BYTES)
     if body is None:
         return JSONResponse({"error": "body over 1 MiB"}, status_code=413)
     given = request.headers.get("x-hub-signature-256", "")

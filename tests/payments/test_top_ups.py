@@ -200,6 +200,12 @@ async def test_one_event_twice_and_twenty_times_at_once_credits_once(
     await assert_ledger_invariants()
 
 
+async def _chunks(body: bytes):
+    """A body sent without Content-Length, chunk by chunk."""
+    for start in range(0, len(body), 64 * 1024):
+        yield body[start : start + 64 * 1024]
+
+
 async def test_a_bad_signature_is_refused_and_nothing_stored(admin, shop, sdk, app_server):
     paid = await shop.customer.mutate(PAY, {"w": shop.wallet_id, "a": "3.00", "k": "s-1"})
     reference = await confirm_in_browser(sdk, paid["payment"]["id"])
@@ -217,8 +223,13 @@ async def test_a_bad_signature_is_refused_and_nothing_stored(admin, shop, sdk, a
         nowhere = await client.post(
             f"{app_server}/webhooks/stripe/999999", content=body, headers=headers
         )
+        # Over 1 MiB, declared or only streamed: refused while reading, never held whole.
+        huge = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+        oversized = await client.post(url, content=huge, headers=good)
+        streamed = await client.post(url, content=_chunks(huge), headers=good)
     assert refused.status_code == 400 and unsigned.status_code == 400
     assert tampered.status_code == 400 and nowhere.status_code == 404
+    assert oversized.status_code == 404 and streamed.status_code == 404
     assert await ProviderEvent.filter(provider_event_id=event["id"]).count() <= 1
     assert await ProviderEvent.all().count() - before <= 1  # only localstripe's own, signed
 
