@@ -48,7 +48,8 @@ browser:
 # `daybook migrate` creates the development key var/secret.key (mode 0600) the first time.
 run: install
 	$(BIN)/daybook migrate
-	@$(BIN)/daybook seed-demo > var/demo-key.txt
+	@# The demo keys are secrets too: readable by their owner only.
+	@(umask 077 && rm -f var/demo-key.txt && $(BIN)/daybook seed-demo > var/demo-key.txt)
 	@echo
 	@echo "  Daybook API    http://$(HOST):$(PORT)/graphql   (GraphiQL in the browser)"
 	@echo "  Health         http://$(HOST):$(PORT)/healthz"
