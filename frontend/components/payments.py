@@ -253,9 +253,7 @@ def payment_row(row: PaymentRow) -> rx.Component:
             rx.cond(row.failure_code != "", rx.code(row.failure_code), ""),
             rx.text(row.help, size="1", color_scheme="gray"),
         ),
-        rx.table.cell(
-            finish_buttons(row, P.start_finish_payment, P.authenticate_payment, P.finishing)
-        ),
+        rx.table.cell(finish_buttons(row, P.start_finish, P.authenticate, P.finishing)),
         class_name="payment-row",
     )
 
@@ -293,8 +291,8 @@ def wallet_payments() -> rx.Component:
             finish_form(
                 P,
                 payments_state.PAY_ELEMENT_ID,
-                P.confirm_finish_payment,
-                P.cancel_finish_payment,
+                P.confirm_finish,
+                P.cancel_finish,
                 "payment-finish",
                 "payment-finish-notice",
             ),
@@ -367,9 +365,7 @@ def purchase_row(row: PaymentRow) -> rx.Component:
             rx.cond(row.failure_code != "", rx.code(row.failure_code), ""),
             rx.text(row.help, size="1", color_scheme="gray"),
         ),
-        rx.table.cell(
-            finish_buttons(row, D.start_finish_purchase, D.authenticate_purchase, D.finishing)
-        ),
+        rx.table.cell(finish_buttons(row, D.start_finish, D.authenticate, D.finishing)),
         class_name="purchase-row",
     )
 
@@ -400,8 +396,8 @@ def day_purchases() -> rx.Component:
             finish_form(
                 D,
                 purchases_state.PAY_ELEMENT_ID,
-                D.confirm_finish_purchase,
-                D.cancel_finish_purchase,
+                D.confirm_finish,
+                D.cancel_finish,
                 "purchase-finish",
                 "purchase-finish-notice",
             ),

@@ -8,18 +8,17 @@ from typing import Any
 
 import reflex as rx
 
-from frontend import api, queries, stripe_js
+from frontend import api, queries
 from frontend.formatting import money, to_decimal
 from frontend.forms import MAX_PURCHASE_DAYS, errors_by_control, key_for, new_key, whole_days
 from frontend.state.auth import CUSTOMER
 from frontend.state.billing import BillingState
+from frontend.state.finish_payment import FinishPaymentState
 from frontend.state.live_events import DAY_BALANCE_CHANGED, LIVE_EVENTS, StateTree
-from frontend.state.models import PaymentRow, finish_details
+from frontend.state.models import PaymentRow
 
 PURCHASES_SHOWN = 20
 PAY_ELEMENT_ID = "purchase-card-element"  # the card Element that pays a PENDING purchase
-SENT = "Payment sent; the days arrive when the provider confirms it."
-AUTHENTICATED = "Authentication done; the days arrive when the provider confirms the payment."
 
 WAITING = (
     "Purchase pending: the days are added as soon as the platform's payment provider confirms "
@@ -27,7 +26,7 @@ WAITING = (
 )
 
 
-class DayPurchasesState(BillingState):
+class DayPurchasesState(FinishPaymentState, BillingState):
     buy_days_input: str = ""
     buy_errors: dict[str, str] = {}
     buy_reviewing: bool = False  # the cost is on screen, waiting for the confirmation
@@ -42,13 +41,16 @@ class DayPurchasesState(BillingState):
     purchases_total: int = 0
     purchases_error: str = ""
 
-    # Paying a PENDING purchase in this browser (the platform's intent, the platform's key).
-    finish_id: str = ""
-    finish_ready: bool = False
-    finishing: bool = False
-    finish_errors: dict[str, str] = {}
-    finish_notice: str = ""
-    _finish: dict[str, dict[str, str]] = {}  # payment id -> what Stripe.js needs
+    # Paying a PENDING purchase in this browser (state/finish_payment.py; the platform's
+    # intent, the platform's key): where and what.
+    def _finish_element_id(self) -> str:
+        return PAY_ELEMENT_ID
+
+    def _finish_arrives(self) -> str:
+        return "the days arrive"
+
+    async def _refresh_finishable(self) -> None:
+        await self.fetch_purchases()
 
     @rx.var
     def buy_cost_text(self) -> str:
@@ -70,10 +72,7 @@ class DayPurchasesState(BillingState):
         self.buy_notice = ""
         self._buy_key = new_key()
         self._buy_sent_with = ""
-        self.finish_id = ""
-        self.finish_ready = self.finishing = False
-        self.finish_errors = {}
-        self.finish_notice = ""
+        self._reset_finish()
         await self.fetch_purchases()
 
     async def fetch_purchases(self) -> None:
@@ -95,9 +94,7 @@ class DayPurchasesState(BillingState):
         self.purchases = [
             PaymentRow.from_api(node, (node.get("dayEntry") or {}).get("days", 0)) for node in nodes
         ]
-        self._finish = {node["id"]: finish_details(node) for node in nodes}
-        if self.finish_id and self.finish_id not in {p.id for p in self.purchases if p.finish}:
-            self.finish_id = ""  # paid or gone meanwhile
+        self._remember_finishable(nodes, {p.id for p in self.purchases if p.finish})
         self.purchases_total = connection["totalCount"]
 
     @rx.event
@@ -163,91 +160,6 @@ class DayPurchasesState(BillingState):
             self.buy_errors = {"form": f"The payment was refused ({code}); no days were added."}
         else:
             self.buy_notice = WAITING
-
-    # ---- paying a PENDING purchase in this browser ------------------------
-
-    @rx.event
-    def start_finish_purchase(self, payment_id: str) -> Any:
-        """ "Pay with a card": the card Element with the platform's publishable key."""
-        details = self._finish.get(payment_id) or {}
-        self.finish_errors = {}
-        self.finish_notice = ""
-        self.finish_ready = False
-        if not details.get("client_secret"):
-            self.finish_errors = {"form": "This purchase cannot be paid here."}
-            return None
-        self.finish_id = payment_id
-        return rx.call_script(
-            stripe_js.mount_card_element(
-                details["stripe_js_url"], details["publishable_key"], PAY_ELEMENT_ID
-            ),
-            callback=DayPurchasesState.finish_element_ready,
-        )
-
-    @rx.event
-    def finish_element_ready(self, result: dict[str, Any]) -> None:
-        error = (result or {}).get("error") or ""
-        if error:
-            self.finish_errors = {"card": error}
-        self.finish_ready = not error
-
-    @rx.event
-    def cancel_finish_purchase(self) -> None:
-        self.finish_id = ""
-        self.finish_ready = self.finishing = False
-        self.finish_errors = {}
-
-    @rx.event
-    def confirm_finish_purchase(self) -> Any:
-        details = self._finish.get(self.finish_id) or {}
-        if not details.get("client_secret") or not self.finish_ready:
-            self.finish_errors = {"card": "The card form is not ready yet."}
-            return None
-        self.finish_errors = {}
-        self.finishing = True
-        return rx.call_script(
-            stripe_js.confirm_card_payment(details["client_secret"]),
-            callback=DayPurchasesState.finish_purchase_sent,
-        )
-
-    @rx.event
-    async def finish_purchase_sent(self, result: dict[str, Any]) -> None:
-        self.finishing = False
-        error = (result or {}).get("error") or ""
-        if error:
-            self.finish_errors = {"card": error}
-            return
-        self.finish_id = ""
-        self.finish_ready = False
-        self.finish_notice = SENT
-        await self.fetch_purchases()
-
-    @rx.event
-    def authenticate_purchase(self, payment_id: str) -> Any:
-        """ "Authenticate": the bank's 3-D Secure step, ``confirmCardPayment(clientSecret)``."""
-        details = self._finish.get(payment_id) or {}
-        self.finish_errors = {}
-        self.finish_notice = ""
-        if not details.get("client_secret"):
-            self.finish_errors = {"form": "This purchase cannot be authenticated here."}
-            return None
-        self.finishing = True
-        return rx.call_script(
-            stripe_js.authenticate_payment(
-                details["stripe_js_url"], details["publishable_key"], details["client_secret"]
-            ),
-            callback=DayPurchasesState.purchase_authenticated,
-        )
-
-    @rx.event
-    async def purchase_authenticated(self, result: dict[str, Any]) -> None:
-        self.finishing = False
-        error = (result or {}).get("error") or ""
-        if error:
-            self.finish_errors = {"form": f"Authentication failed: {error}"}
-        else:
-            self.finish_notice = AUTHENTICATED
-        await self.fetch_purchases()
 
 
 # ---- live: a purchase that lands (the platform's provider event) shows its new status ----

@@ -15,15 +15,14 @@ import reflex as rx
 from frontend import api, queries, stripe_js
 from frontend.formatting import AMOUNT_HINT, money, parse_money_input
 from frontend.forms import errors_by_control, key_for, new_key
+from frontend.state.finish_payment import FinishPaymentState
 from frontend.state.live_events import BALANCE_CHANGED, LIVE_EVENTS, StateTree
-from frontend.state.models import CardRow, PaymentRow, finish_details
+from frontend.state.models import CardRow, PaymentRow
 from frontend.state.wallets import WalletsState
 
 PAYMENTS_SHOWN = 20
 DEFAULT_CARD = "default"  # the card select's value for "the default card"
 PAY_ELEMENT_ID = "payment-card-element"  # the card Element that pays a PENDING payment
-SENT = "Payment sent; the money arrives when the provider confirms it."
-AUTHENTICATED = "Authentication done; the money arrives when the provider confirms the payment."
 
 # What to do about a payment that did not succeed at once.
 NEXT_STEP = {
@@ -33,7 +32,7 @@ NEXT_STEP = {
 }
 
 
-class PaymentsState(WalletsState):
+class PaymentsState(FinishPaymentState, WalletsState):
     cards: list[CardRow] = []
     cards_error: str = ""
     card_errors: dict[str, str] = {}
@@ -54,13 +53,15 @@ class PaymentsState(WalletsState):
     payments_total: int = 0
     payments_error: str = ""
 
-    # Finishing a payment in this browser: a PENDING one paid with a card, or 3-D Secure.
-    finish_id: str = ""  # the PENDING payment whose card form is open
-    finish_ready: bool = False
-    finishing: bool = False
-    finish_errors: dict[str, str] = {}
-    finish_notice: str = ""
-    _finish: dict[str, dict[str, str]] = {}  # payment id -> what Stripe.js needs
+    # Finishing a payment in this browser (state/finish_payment.py): where and what.
+    def _finish_element_id(self) -> str:
+        return PAY_ELEMENT_ID
+
+    def _finish_arrives(self) -> str:
+        return "the money arrives"
+
+    async def _refresh_finishable(self) -> None:
+        await self.fetch_payments()
 
     @rx.var
     def card_choices(self) -> list[list[str]]:
@@ -79,10 +80,7 @@ class PaymentsState(WalletsState):
         self.pay_notice = ""
         self._pay_key = new_key()
         self._pay_sent_with = ""
-        self.finish_id = ""
-        self.finish_ready = self.finishing = False
-        self.finish_errors = {}
-        self.finish_notice = ""
+        self._reset_finish()
 
     @rx.event
     async def load_payments(self) -> None:
@@ -121,9 +119,7 @@ class PaymentsState(WalletsState):
         connection = data["wallet"]["payments"]
         nodes = [edge["node"] for edge in connection["edges"]]
         self.payments = [PaymentRow.from_api(node) for node in nodes]
-        self._finish = {node["id"]: finish_details(node) for node in nodes}
-        if self.finish_id and self.finish_id not in {p.id for p in self.payments if p.finish}:
-            self.finish_id = ""  # paid or gone meanwhile
+        self._remember_finishable(nodes, {p.id for p in self.payments if p.finish})
         self.payments_total = connection["totalCount"]
 
     # ---- adding a card ----------------------------------------------------
@@ -301,91 +297,6 @@ class PaymentsState(WalletsState):
             self.pay_notice = NEXT_STEP.get(status, f"Payment {status.lower()}.")
             self._pay_key = new_key()
             self._pay_sent_with = ""
-
-    # ---- finishing a payment in this browser -----------------------------
-
-    @rx.event
-    def start_finish_payment(self, payment_id: str) -> Any:
-        """ "Pay with a card": the card Element, from the key of the account that made the intent."""
-        details = self._finish.get(payment_id) or {}
-        self.finish_errors = {}
-        self.finish_notice = ""
-        self.finish_ready = False
-        if not details.get("client_secret"):
-            self.finish_errors = {"form": "This payment cannot be finished here."}
-            return None
-        self.finish_id = payment_id
-        return rx.call_script(
-            stripe_js.mount_card_element(
-                details["stripe_js_url"], details["publishable_key"], PAY_ELEMENT_ID
-            ),
-            callback=PaymentsState.finish_element_ready,
-        )
-
-    @rx.event
-    def finish_element_ready(self, result: dict[str, Any]) -> None:
-        error = (result or {}).get("error") or ""
-        if error:
-            self.finish_errors = {"card": error}
-        self.finish_ready = not error
-
-    @rx.event
-    def cancel_finish_payment(self) -> None:
-        self.finish_id = ""
-        self.finish_ready = self.finishing = False
-        self.finish_errors = {}
-
-    @rx.event
-    def confirm_finish_payment(self) -> Any:
-        details = self._finish.get(self.finish_id) or {}
-        if not details.get("client_secret") or not self.finish_ready:
-            self.finish_errors = {"card": "The card form is not ready yet."}
-            return None
-        self.finish_errors = {}
-        self.finishing = True
-        return rx.call_script(
-            stripe_js.confirm_card_payment(details["client_secret"]),
-            callback=PaymentsState.finish_payment_sent,
-        )
-
-    @rx.event
-    async def finish_payment_sent(self, result: dict[str, Any]) -> None:
-        self.finishing = False
-        error = (result or {}).get("error") or ""
-        if error:
-            self.finish_errors = {"card": error}
-            return
-        self.finish_id = ""
-        self.finish_ready = False
-        self.finish_notice = SENT
-        await self.fetch_payments()
-
-    @rx.event
-    def authenticate_payment(self, payment_id: str) -> Any:
-        """ "Authenticate": the bank's 3-D Secure step, ``confirmCardPayment(clientSecret)``."""
-        details = self._finish.get(payment_id) or {}
-        self.finish_errors = {}
-        self.finish_notice = ""
-        if not details.get("client_secret"):
-            self.finish_errors = {"form": "This payment cannot be authenticated here."}
-            return None
-        self.finishing = True
-        return rx.call_script(
-            stripe_js.authenticate_payment(
-                details["stripe_js_url"], details["publishable_key"], details["client_secret"]
-            ),
-            callback=PaymentsState.payment_authenticated,
-        )
-
-    @rx.event
-    async def payment_authenticated(self, result: dict[str, Any]) -> None:
-        self.finishing = False
-        error = (result or {}).get("error") or ""
-        if error:
-            self.finish_errors = {"form": f"Authentication failed: {error}"}
-        else:
-            self.finish_notice = AUTHENTICATED
-        await self.fetch_payments()
 
 
 # ---- live: a payment that lands later (the provider's event) shows its new status ----

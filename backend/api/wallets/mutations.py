@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import strawberry
 from strawberry.types import Info
 
@@ -21,6 +23,30 @@ def _movement_payload(movement: WalletMovement) -> WalletPayload:
         entry=LedgerEntry.from_instance(movement.entry, movement.wallet.currency_code),
         replayed=movement.replayed,
     )
+
+
+async def _move(
+    info: Info,
+    operation: Callable[..., Awaitable[WalletMovement]],
+    wallet_id: strawberry.ID,
+    amount: str,
+    comment: str | None,
+    idempotency_key: str | None,
+) -> WalletPayload:
+    """topUpWallet, adjustWallet and chargeIntegration: parse, move, answer the same way."""
+
+    async def build() -> WalletPayload:
+        return _movement_payload(
+            await operation(
+                principal_of(info),
+                wallet_id=access.parse_id(wallet_id, field="walletId"),
+                amount_micros=parse_decimal(amount),
+                comment=comment,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    return await payload_or_user_errors(WalletPayload, build)
 
 
 @strawberry.input
@@ -61,18 +87,7 @@ class WalletMutations:
         comment: str | None = None,
         idempotency_key: str | None = None,
     ) -> WalletPayload:
-        async def build() -> WalletPayload:
-            return _movement_payload(
-                await wallets.top_up(
-                    principal_of(info),
-                    wallet_id=access.parse_id(wallet_id, field="walletId"),
-                    amount_micros=parse_decimal(amount),
-                    comment=comment,
-                    idempotency_key=idempotency_key,
-                )
-            )
-
-        return await payload_or_user_errors(WalletPayload, build)
+        return await _move(info, wallets.top_up, wallet_id, amount, comment, idempotency_key)
 
     @strawberry.mutation
     async def adjust_wallet(
@@ -83,18 +98,7 @@ class WalletMutations:
         comment: str,
         idempotency_key: str | None = None,
     ) -> WalletPayload:
-        async def build() -> WalletPayload:
-            return _movement_payload(
-                await wallets.adjust(
-                    principal_of(info),
-                    wallet_id=access.parse_id(wallet_id, field="walletId"),
-                    amount_micros=parse_decimal(amount),
-                    comment=comment,
-                    idempotency_key=idempotency_key,
-                )
-            )
-
-        return await payload_or_user_errors(WalletPayload, build)
+        return await _move(info, wallets.adjust, wallet_id, amount, comment, idempotency_key)
 
     @strawberry.mutation
     async def charge_integration(
@@ -105,18 +109,9 @@ class WalletMutations:
         comment: str,
         idempotency_key: str | None = None,
     ) -> WalletPayload:
-        async def build() -> WalletPayload:
-            return _movement_payload(
-                await wallets.charge_integration(
-                    principal_of(info),
-                    wallet_id=access.parse_id(wallet_id, field="walletId"),
-                    amount_micros=parse_decimal(amount),
-                    comment=comment,
-                    idempotency_key=idempotency_key,
-                )
-            )
-
-        return await payload_or_user_errors(WalletPayload, build)
+        return await _move(
+            info, wallets.charge_integration, wallet_id, amount, comment, idempotency_key
+        )
 
     @strawberry.mutation
     async def set_credit_limit(
