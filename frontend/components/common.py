@@ -70,6 +70,11 @@ def scroll_table(*children: rx.Component, **props: Any) -> rx.Component:
     )
 
 
+def table_header(*titles: str) -> rx.Component:
+    """A table's header row, one plain column title each."""
+    return rx.table.header(rx.table.row(*(rx.table.column_header_cell(t) for t in titles)))
+
+
 def status_badge(status: rx.Var) -> rx.Component:
     return rx.match(
         status,

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from frontend.components.common import empty, error_callout, field_error, labelled, scroll_table
+from frontend.components.common import (
+    empty,
+    error_callout,
+    field_error,
+    labelled,
+    scroll_table,
+    table_header,
+)
 from frontend.state import day_purchases as purchases_state
 from frontend.state import payments as payments_state
 from frontend.state.day_purchases import DayPurchasesState
@@ -148,15 +155,7 @@ def cards_panel() -> rx.Component:
             rx.cond(
                 P.cards.length() > 0,
                 scroll_table(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Brand"),
-                            rx.table.column_header_cell("Number"),
-                            rx.table.column_header_cell("Expires"),
-                            rx.table.column_header_cell(""),
-                            rx.table.column_header_cell(""),
-                        )
-                    ),
+                    table_header("Brand", "Number", "Expires", "", ""),
                     rx.table.body(rx.foreach(P.cards, card_row)),
                     id="cards-table",
                 ),
@@ -264,16 +263,7 @@ def payments_table(rows: rx.Var, error: rx.Var, table_id: str, none: str) -> rx.
         rx.cond(
             rows.length() > 0,
             scroll_table(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("When"),
-                        rx.table.column_header_cell("For"),
-                        rx.table.column_header_cell("Amount"),
-                        rx.table.column_header_cell("Status"),
-                        rx.table.column_header_cell("Details"),
-                        rx.table.column_header_cell(""),
-                    )
-                ),
+                table_header("When", "For", "Amount", "Status", "Details", ""),
                 rx.table.body(rx.foreach(rows, payment_row)),
                 id=table_id,
             ),
@@ -378,16 +368,7 @@ def day_purchases() -> rx.Component:
             rx.cond(
                 D.purchases.length() > 0,
                 scroll_table(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("When"),
-                            rx.table.column_header_cell("Days"),
-                            rx.table.column_header_cell("Paid"),
-                            rx.table.column_header_cell("Status"),
-                            rx.table.column_header_cell("Details"),
-                            rx.table.column_header_cell(""),
-                        )
-                    ),
+                    table_header("When", "Days", "Paid", "Status", "Details", ""),
                     rx.table.body(rx.foreach(D.purchases, purchase_row)),
                     id="purchases-table",
                 ),
