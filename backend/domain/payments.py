@@ -388,10 +388,17 @@ def visible_payments(principal: Principal) -> QuerySet:
 
 
 def is_payer(principal: Principal, payment: Payment) -> bool:
-    """Who may see the client secret: the customer paying, or the partner paying (or for it)."""
+    """The customer paying, or the partner paying (or paying for it)."""
     if principal.role == Role.CUSTOMER:
         return payment.customer_id == principal.customer_id
     return principal.role == Role.PARTNER and payment.partner_id == principal.partner_id
+
+
+def may_finish(principal: Principal, payment: Payment) -> bool:
+    """Whether ``principal`` is given what finishes the payment in its browser (the client
+    secret, the publishable key): only the payer, and only while the payment waits for it."""
+    waiting = payment.status in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
+    return waiting and is_payer(principal, payment)
 
 
 async def pay_top_up(

@@ -111,12 +111,7 @@ class Payment:
         return self._model.client_secret
 
     def _for_the_payer(self, info: Info) -> bool:
-        payment = self._model
-        waiting = payment.status in (
-            models.PaymentStatus.PENDING,
-            models.PaymentStatus.REQUIRES_ACTION,
-        )
-        return waiting and payments.is_payer(principal_of(info), payment)
+        return payments.may_finish(principal_of(info), self._model)
 
     @strawberry.field(
         description="The publishable key of the account that created the PaymentIntent (the "
