@@ -133,7 +133,7 @@ class ChargingMutations:
         async def build() -> ConversationPayload:
             principal = principal_of(info)
             access.require_role(principal, Role.ADMIN, Role.PARTNER)
-            cid = access.parse_id(channel_id, field="channelId")
+            cid = id_of(channel_id, "channelId")
             key = _external_id(external_id)
             number = _phone_number(recipient, "recipient")
             if opened_at is not None and opened_at.tzinfo is None:
@@ -170,7 +170,7 @@ class ChargingMutations:
     ) -> HoldPayload:
         async def build() -> HoldPayload:
             principal = principal_of(info)
-            cid = access.parse_id(channel_id, field="channelId")
+            cid = id_of(channel_id, "channelId")
             numbers = _broadcast_recipients(recipients)
             ttl = _ttl(ttl_seconds)
             hold = await holds.authorize_broadcast(
@@ -185,9 +185,7 @@ class ChargingMutations:
     async def release_hold(self, info: Info, hold_id: strawberry.ID) -> HoldPayload:
         async def build() -> HoldPayload:
             principal = principal_of(info)
-            hold = await holds.release_hold(
-                principal, hold_id=access.parse_id(hold_id, field="holdId")
-            )
+            hold = await holds.release_hold(principal, hold_id=id_of(hold_id, "holdId"))
             currency = await _currency_of_wallet(hold.wallet_id)
             return HoldPayload(hold=Hold.from_instance(hold, currency))
 
@@ -201,7 +199,7 @@ class ChargingMutations:
     ) -> WebhookEventPayload:
         async def build() -> WebhookEventPayload:
             access.require_role(principal_of(info), Role.ADMIN)
-            eid = access.parse_id(event_id, field="eventId")
+            eid = id_of(event_id, "eventId")
             if not await WebhookEventModel.exists(id=eid):
                 raise NotFound("No such webhook event.", field="eventId")
             return WebhookEventPayload(

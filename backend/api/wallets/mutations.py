@@ -9,11 +9,11 @@ from strawberry.types import Info
 
 from backend.api.context import principal_of
 from backend.api.errors import payload_or_user_errors
+from backend.api.inputs import id_of, micros_of
 from backend.api.scalars import DecimalString
 from backend.api.wallets.payloads import WalletPayload
 from backend.api.wallets.types import LedgerEntry, Wallet
-from backend.domain import access, recharge, wallets
-from backend.domain.money import parse_decimal
+from backend.domain import recharge, wallets
 from backend.domain.wallets import WalletMovement
 
 
@@ -39,8 +39,8 @@ async def _move(
         return _movement_payload(
             await operation(
                 principal_of(info),
-                wallet_id=access.parse_id(wallet_id, field="walletId"),
-                amount_micros=parse_decimal(amount),
+                wallet_id=id_of(wallet_id, "walletId"),
+                amount_micros=micros_of(amount),
                 comment=comment,
                 idempotency_key=idempotency_key,
             )
@@ -68,11 +68,11 @@ class WalletMutations:
         async def build() -> WalletPayload:
             wallet = await recharge.configure(
                 principal_of(info),
-                wallet_id=access.parse_id(wallet_id, field="walletId"),
+                wallet_id=id_of(wallet_id, "walletId"),
                 enabled=input.enabled,
-                threshold_micros=parse_decimal(input.threshold, field="threshold"),
-                amount_micros=parse_decimal(input.amount, field="amount"),
-                daily_cap_micros=parse_decimal(input.daily_cap, field="dailyCap"),
+                threshold_micros=micros_of(input.threshold, "threshold"),
+                amount_micros=micros_of(input.amount, "amount"),
+                daily_cap_micros=micros_of(input.daily_cap, "dailyCap"),
             )
             return WalletPayload(wallet=Wallet.from_instance(wallet))
 
@@ -120,8 +120,8 @@ class WalletMutations:
         async def build() -> WalletPayload:
             wallet = await wallets.set_credit_limit(
                 principal_of(info),
-                wallet_id=access.parse_id(wallet_id, field="walletId"),
-                credit_limit_micros=parse_decimal(credit_limit, field="creditLimit"),
+                wallet_id=id_of(wallet_id, "walletId"),
+                credit_limit_micros=micros_of(credit_limit, "creditLimit"),
             )
             return WalletPayload(wallet=Wallet.from_instance(wallet))
 
@@ -134,10 +134,10 @@ class WalletMutations:
         async def build() -> WalletPayload:
             threshold_micros = None
             if threshold is not None:
-                threshold_micros = parse_decimal(threshold, field="threshold")
+                threshold_micros = micros_of(threshold, "threshold")
             wallet = await wallets.set_low_balance_threshold(
                 principal_of(info),
-                wallet_id=access.parse_id(wallet_id, field="walletId"),
+                wallet_id=id_of(wallet_id, "walletId"),
                 threshold_micros=threshold_micros,
             )
             return WalletPayload(wallet=Wallet.from_instance(wallet))
