@@ -307,21 +307,14 @@ async def _record(claimed: RechargeAttempt, result: GatewayResult) -> str:
             )
         )
         if disabled:
-            await Wallet.filter(id=wallet_id).using_db(conn).update(recharge_threshold_micros=None)
-        wallet = await Wallet.get(id=wallet_id).using_db(conn)
-        customer = await wallet.customer
-        await alerts.raise_alert(
+            await _stop_crossing_checks(conn, wallet_id)
+        await _alert_customer(
             conn,
-            kind=AlertKind.AUTO_RECHARGE_FAILED,
-            message=(
-                f"Automatic recharge of {format_micros(claimed.amount_micros)} failed: "
-                f"{result.error or 'declined'}"
-                + (" The rule is now disabled after 3 failures in a row." if disabled else "")
-            ),
+            wallet_id,
+            f"Automatic recharge of {format_micros(claimed.amount_micros)} failed: "
+            f"{result.error or 'declined'}"
+            + (" The rule is now disabled after 3 failures in a row." if disabled else ""),
             dedupe_key=f"AUTO_RECHARGE_FAILED:{wallet_id}:{now.isoformat()}",
-            partner_id=customer.partner_id,
-            customer_id=customer.id,
-            wallet_id=wallet_id,
         )
         return "disabled" if disabled else "failed"
 
@@ -340,20 +333,33 @@ async def _pause_for_authentication(
             last_error="authentication required: pay once by card, then enable the rule again",
         )
     )
-    await Wallet.filter(id=claimed.wallet_id).using_db(conn).update(recharge_threshold_micros=None)
-    wallet = await Wallet.get(id=claimed.wallet_id).using_db(conn)
+    await _stop_crossing_checks(conn, claimed.wallet_id)
+    await _alert_customer(
+        conn,
+        claimed.wallet_id,
+        f"Automatic recharge of {format_micros(claimed.amount_micros)} needs the card holder"
+        " to authenticate the payment; the rule is paused until it is enabled again.",
+        dedupe_key=f"AUTO_RECHARGE_AUTH:{claimed.wallet_id}:{now.isoformat()}",
+    )
+
+
+async def _stop_crossing_checks(conn, wallet_id: int) -> None:
+    """A rule switched off: debits stop looking for a recharge crossing on this wallet."""
+    await Wallet.filter(id=wallet_id).using_db(conn).update(recharge_threshold_micros=None)
+
+
+async def _alert_customer(conn, wallet_id: int, message: str, *, dedupe_key: str) -> None:
+    """AUTO_RECHARGE_FAILED to the wallet's customer and its partner."""
+    wallet = await Wallet.get(id=wallet_id).using_db(conn)
     customer = await wallet.customer
     await alerts.raise_alert(
         conn,
         kind=AlertKind.AUTO_RECHARGE_FAILED,
-        message=(
-            f"Automatic recharge of {format_micros(claimed.amount_micros)} needs the card holder"
-            " to authenticate the payment; the rule is paused until it is enabled again."
-        ),
-        dedupe_key=f"AUTO_RECHARGE_AUTH:{claimed.wallet_id}:{now.isoformat()}",
+        message=message,
+        dedupe_key=dedupe_key,
         partner_id=customer.partner_id,
         customer_id=customer.id,
-        wallet_id=claimed.wallet_id,
+        wallet_id=wallet_id,
     )
 
 
